@@ -1,0 +1,83 @@
+/**
+ * Kernel-style wrappers: every function returns a result ≥ 0, or -errno read
+ * from `__errno_location()` right after the call failed. No exceptions here;
+ * `lib/errors.ts` is the one place where -errno becomes an Error.
+ *
+ * Pointer arguments are numbers (addresses) or `null`. Callers own the
+ * memory behind them and must keep it alive for as long as the kernel may
+ * use it; for these syscalls that is only the duration of the call, except
+ * where io_uring itself keeps the address (rings, registered buffers).
+ */
+import type { Pointer } from "bun:ffi";
+import {
+  close,
+  errno,
+  eventfd,
+  mmap,
+  munmap,
+  sys_io_uring_enter,
+  sys_io_uring_register,
+  sys_io_uring_setup,
+} from "./libc.ts";
+
+/** Syscall numbers, identical on x86_64 and aarch64 (the unified table since Linux 5.1). */
+export const NR_io_uring_setup = 425;
+export const NR_io_uring_enter = 426;
+export const NR_io_uring_register = 427;
+
+/** An address for `bun:ffi`: a number from `ptr()`, or null for NULL. */
+export type Addr = number | null;
+
+const asPtr = (a: Addr) => a as Pointer | null;
+
+/** io_uring_setup(2): a ring fd, or -errno. `params` is the address of a 120-byte struct io_uring_params. */
+export function ioUringSetup(entries: number, params: Addr): number {
+  const r = sys_io_uring_setup(NR_io_uring_setup, entries, asPtr(params));
+  return r < 0 ? -errno() : r;
+}
+
+/** io_uring_enter(2): SQEs consumed, or -errno. `argp`/`argsz` carry a sigset or, with
+ *  IORING_ENTER_EXT_ARG, a struct io_uring_getevents_arg. */
+export function ioUringEnter(
+  fd: number,
+  toSubmit: number,
+  minComplete: number,
+  flags: number,
+  argp: Addr,
+  argsz: number,
+): number {
+  const r = sys_io_uring_enter(NR_io_uring_enter, fd, toSubmit, minComplete, flags, asPtr(argp), argsz);
+  return r < 0 ? -errno() : r;
+}
+
+/** io_uring_register(2): an opcode-specific result ≥ 0, or -errno. */
+export function ioUringRegister(fd: number, opcode: number, arg: Addr, nrArgs: number): number {
+  const r = sys_io_uring_register(NR_io_uring_register, fd, opcode, asPtr(arg), nrArgs);
+  return r < 0 ? -errno() : r;
+}
+
+/** mmap(2) of a shared, read/write, prefaulted region of `fd` at `offset`: the address, or -errno. */
+export function mmapShared(length: number, fd: number, offset: number): number {
+  const PROT_READ_WRITE = 0x1 | 0x2;
+  const MAP_SHARED_POPULATE = 0x01 | 0x8000;
+  const r = Number(mmap(null, length, PROT_READ_WRITE, MAP_SHARED_POPULATE, fd, offset));
+  return r === -1 ? -errno() : r;
+}
+
+/** munmap(2): 0 or -errno. */
+export function munmapRegion(addr: number, length: number): number {
+  const r = munmap(addr as Pointer, length);
+  return r < 0 ? -errno() : r;
+}
+
+/** close(2): 0 or -errno. */
+export function closeFd(fd: number): number {
+  const r = close(fd);
+  return r < 0 ? -errno() : r;
+}
+
+/** eventfd(2) with the given EFD_* flags: an fd, or -errno. */
+export function eventfdCreate(initval: number, flags: number): number {
+  const r = eventfd(initval, flags);
+  return r < 0 ? -errno() : r;
+}

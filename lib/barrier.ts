@@ -1,0 +1,50 @@
+/**
+ * Memory ordering for the ring protocol — the only module that calls `Atomics`.
+ *
+ * The rule, written once (liburing's barrier.h, Zig's IoUring.zig agree):
+ * - acquire on the index the OTHER side writes: `loadAcquire(sq.kHead)`,
+ *   `loadAcquire(cq.kTail)` — so the SQE slots it freed / the CQEs it wrote
+ *   are visible before we look at them;
+ * - release on the index WE write: `storeRelease(sq.kTail)` after the SQEs are
+ *   filled, `storeRelease(cq.kHead)` after the CQEs are read — so the kernel
+ *   never sees a tail before the SQE bytes behind it, nor reuses a CQE slot
+ *   we are still reading;
+ * - with SQPOLL, a full fence between publishing the SQ tail and reading
+ *   IORING_SQ_NEED_WAKEUP, so the poller thread cannot go to sleep having
+ *   missed our tail while we miss its NEED_WAKEUP flag (a store→load pair,
+ *   the one ordering acquire/release does not give).
+ *
+ * JavaScript has only sequentially-consistent atomics, which are stronger
+ * than acquire/release: `Atomics.load` is (at least) an acquire load and
+ * `Atomics.store` (at least) a release store. When the views sit on a
+ * SharedArrayBuffer (the default ring memory, IORING_SETUP_NO_MMAP), the
+ * language's memory model guarantees that ordering. On the mmap fallback the
+ * views sit on an ordinary ArrayBuffer made by `toArrayBuffer()`; there the
+ * ordering rests on the engine (JSC compiles `Atomics.*` on any integer typed
+ * array to the same fenced instructions — `xchg`/`mov` on x86_64, `ldar`/`stlr`
+ * on aarch64), and `test/ring.test.ts` runs the whole suite in both modes,
+ * with a cross-thread stress test, to keep that assumption honest.
+ */
+
+/** Acquire load of a u32 the other side (kernel or another thread) writes. */
+export function loadAcquire(view: Uint32Array, index: number): number {
+  return Atomics.load(view, index);
+}
+
+/** Release store of a u32 this side owns, after the data it publishes is written. */
+export function storeRelease(view: Uint32Array, index: number, value: number): void {
+  Atomics.store(view, index, value);
+}
+
+const fenceWord = new Int32Array(new SharedArrayBuffer(4));
+
+/** A full (store→load) fence: a sequentially-consistent read-modify-write
+ *  (`lock xadd` on x86_64, a `dmb ish`-fenced exclusive pair on aarch64). */
+export function fullFence(): void {
+  Atomics.add(fenceWord, 0, 0);
+}
+
+/** Free-running u32 counter arithmetic: heads and tails wrap every 2^32 operations. */
+export const add32 = (a: number, b: number) => (a + b) >>> 0;
+/** `a - b` modulo 2^32: how far counter `a` is ahead of counter `b`. */
+export const sub32 = (a: number, b: number) => (a - b) >>> 0;

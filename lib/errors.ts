@@ -1,0 +1,134 @@
+/**
+ * The one place where -errno becomes an Error.
+ *
+ * `UringError` carries Node's SystemError fields (`code`, `errno`, `syscall`,
+ * and `path`/`dest` where there is one), so code written against
+ * `node:fs/promises` catches it the same way: `e.code === "ENOENT"`.
+ * As in Node, `errno` is negative (`-2` for ENOENT).
+ */
+import { constants } from "node:os";
+import { strerror } from "../ffi/libc.ts";
+
+const NAMES: string[] = [];
+for (const [name, num] of Object.entries(constants.errno)) {
+  // Several names share a number (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK): keep the first.
+  if (NAMES[num] === undefined) NAMES[num] = name;
+}
+
+/**
+ * The symbolic name of an errno value, sign ignored: `errnoName(-2) === "ENOENT"`.
+ * Unknown numbers come back as `"E" + n`... never undefined.
+ */
+export function errnoName(errno: number): string {
+  const n = Math.abs(errno);
+  return NAMES[n] ?? `UNKNOWN_ERRNO_${n}`;
+}
+
+/** The errno number of a name: `errnoNumber("ENOENT") === 2`. */
+export function errnoNumber(name: string): number | undefined {
+  return (constants.errno as Record<string, number>)[name];
+}
+
+/** strerror(3) in Node's lower-case style: "no such file or directory". */
+export function errnoMessage(errno: number): string {
+  const s = String(strerror(Math.abs(errno)));
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+export interface UringErrorDetails {
+  /** The path the operation was about, as in node:fs errors. */
+  path?: string;
+  /** The second path (rename, link, symlink, copy destination). */
+  dest?: string;
+  /** What the caller can do about it; appended to the message. */
+  advice?: string;
+}
+
+/**
+ * An error from the kernel, shaped like Node's SystemError:
+ * message `"ENOENT: no such file or directory, open 'a.txt'"`.
+ */
+export class UringError extends Error {
+  override name = "UringError";
+  /** `"ENOENT"`, `"EPERM"`, … */
+  readonly code: string;
+  /** Negative, as in Node: -2 for ENOENT. */
+  readonly errno: number;
+  /** The syscall or io_uring operation that failed: `"io_uring_setup"`, `"read"`, … */
+  readonly syscall: string;
+  readonly path?: string;
+  readonly dest?: string;
+
+  constructor(errno: number, syscall: string, details: UringErrorDetails = {}) {
+    const n = -Math.abs(errno);
+    const code = errnoName(n);
+    let message = `${code}: ${errnoMessage(n)}, ${syscall}`;
+    if (details.path !== undefined) message += ` '${details.path}'`;
+    if (details.dest !== undefined) message += ` -> '${details.dest}'`;
+    if (details.advice) message += `\n  ${details.advice}`;
+    super(message);
+    this.code = code;
+    this.errno = n;
+    this.syscall = syscall;
+    if (details.path !== undefined) this.path = details.path;
+    if (details.dest !== undefined) this.dest = details.dest;
+  }
+}
+
+/** What to do when io_uring_setup(2) fails, by errno name. */
+export function setupAdvice(code: string): string | undefined {
+  switch (code) {
+    case "EPERM":
+      return (
+        "io_uring is disabled for this process. Check `sysctl kernel.io_uring_disabled` " +
+        "(0 = enabled, 1 = only for members of kernel.io_uring_group, 2 = disabled for everyone) and " +
+        "whether a seccomp filter blocks io_uring_setup (`grep Seccomp /proc/self/status`; " +
+        "container runtimes' default profiles often do — run with a profile that allows io_uring_setup/enter/register)."
+      );
+    case "ENOMEM":
+      return (
+        "the kernel could not pin memory for the rings. On kernels before 5.12 ring memory counts against " +
+        "RLIMIT_MEMLOCK: raise it (`ulimit -l`, or LimitMEMLOCK= in a systemd unit) or use a smaller ring."
+      );
+    case "ENOSYS":
+      return "this kernel has no io_uring (Linux ≥ 5.4 is required; CONFIG_IO_URING may be off).";
+    case "EINVAL":
+      return (
+        "the kernel refused these setup parameters: entries must be 1..32768 (more only with `clamp`), " +
+        "cqEntries ≥ entries, and every flag must be known to this kernel (see `uname -r`)."
+      );
+    case "EMFILE":
+    case "ENFILE":
+      return "no file descriptors left for the ring (`ulimit -n`).";
+    default:
+      return undefined;
+  }
+}
+
+/** Throw `UringError` if `result` is a -errno; return it otherwise. */
+export function check(result: number, syscall: string, details?: UringErrorDetails): number {
+  if (result < 0) throw new UringError(result, syscall, details);
+  return result;
+}
+
+/** A TypeError/RangeError with Node's `code`, for bad arguments caught before any syscall. */
+export function invalidArgument(
+  name: string,
+  message: string,
+  kind: "type" | "range" | "value" = "value",
+): TypeError | RangeError {
+  const err =
+    kind === "range"
+      ? new RangeError(`The value of "${name}" is out of range. ${message}`)
+      : new TypeError(`The ${kind === "type" ? "argument" : "value"} "${name}" is invalid. ${message}`);
+  (err as { code?: string }).code =
+    kind === "range" ? "ERR_OUT_OF_RANGE" : kind === "type" ? "ERR_INVALID_ARG_TYPE" : "ERR_INVALID_ARG_VALUE";
+  return err;
+}
+
+/** Thrown by a ring method called after `close()`. */
+export function ringClosed(method: string): Error {
+  const err = new Error(`bun-uring: ${method}() called on a closed ring`);
+  (err as { code?: string }).code = "ERR_URING_CLOSED";
+  return err;
+}

@@ -1,0 +1,14 @@
+/**
+ * bun-uring — Linux io_uring for Bun, in TypeScript over bun:ffi.
+ *
+ * The raw tier mirrors liburing: `IoUring` (struct io_uring), `Sqe`/`Cqe`,
+ * and one `prep*` helper per io_uring_prep_*(). Constants keep their C names.
+ */
+export { IoUring, Probe, type RingMemoryInfo } from "./ring.ts";
+export { Cqe, Sqe, type U64 } from "./sqe.ts";
+export * from "./prep.ts";
+export { IoVecs, Timespec } from "./structs.ts";
+export * from "./constants.ts";
+export { UringError, errnoName, errnoNumber, errnoMessage, type UringErrorDetails } from "./errors.ts";
+export type { IoUringOptions } from "./options.ts";
+export type { MemoryMode, Region } from "./memory.ts";

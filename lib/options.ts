@@ -1,0 +1,63 @@
+/**
+ * zod schemas for the public option objects — parsed once at the edge,
+ * never in the hot path. An invalid option becomes a TypeError/RangeError
+ * whose message names the field (`sqThreadIdle: expected a number…`).
+ */
+import { z } from "zod";
+import { invalidArgument } from "./errors.ts";
+
+const u32 = z.number().int().min(0).max(0xffffffff);
+
+/** Options of `new IoUring(entries, options)`. */
+export const IoUringOptionsSchema = z
+  .object({
+    /** CQ size (IORING_SETUP_CQSIZE); rounded up to a power of two, ≥ entries. Default 2 × entries. */
+    cqEntries: z.number().int().min(1).max(65536 * 2).optional(),
+    /** A kernel thread polls the SQ (IORING_SETUP_SQPOLL): submissions need no syscall while it is awake. */
+    sqpoll: z.boolean().optional(),
+    /** SQPOLL thread idle time before it sleeps, in ms (sq_thread_idle). */
+    sqThreadIdle: u32.optional(),
+    /** Pin the SQPOLL thread to this CPU (IORING_SETUP_SQ_AFF). */
+    sqThreadCpu: z.number().int().min(0).max(65535).optional(),
+    /** IORING_SETUP_COOP_TASKRUN (Linux ≥ 5.19). */
+    coopTaskrun: z.boolean().optional(),
+    /** IORING_SETUP_TASKRUN_FLAG: the kernel sets IORING_SQ_TASKRUN when work waits (Linux ≥ 5.19). */
+    taskrunFlag: z.boolean().optional(),
+    /** IORING_SETUP_SINGLE_ISSUER: only the creating thread submits (Linux ≥ 6.0). */
+    singleIssuer: z.boolean().optional(),
+    /** IORING_SETUP_DEFER_TASKRUN: completions run only when this thread enters with GETEVENTS (Linux ≥ 6.1; implies singleIssuer). */
+    deferTaskrun: z.boolean().optional(),
+    /** IORING_SETUP_SUBMIT_ALL: keep submitting after an SQE fails to prep (Linux ≥ 5.18). */
+    submitAll: z.boolean().optional(),
+    /** IORING_SETUP_CLAMP: clamp oversize entries to the kernel maximum instead of failing. */
+    clamp: z.boolean().optional(),
+    /** Raw IORING_SETUP_* bits OR-ed in as they are: the escape hatch for flags without an option. */
+    flags: u32.optional(),
+    /**
+     * Where the rings live: "shared" (SharedArrayBuffers, IORING_SETUP_NO_MMAP, Linux ≥ 6.5),
+     * "mmap" (the classic mmap of the ring fd), or "auto" (shared where the kernel accepts it). Default "auto".
+     */
+    memory: z.enum(["auto", "shared", "mmap"]).optional(),
+  })
+  .strict();
+
+export type IoUringOptions = z.input<typeof IoUringOptionsSchema>;
+
+/** Parse `value` with `schema`; turn the first zod issue into a Node-style error naming the field. */
+export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.length ? `${what}.${issue.path.join(".")}` : what;
+  const kind =
+    issue.code === "too_big" || issue.code === "too_small"
+      ? "range"
+      : issue.code === "invalid_type"
+        ? "type"
+        : "value";
+  const detail =
+    issue.code === "unrecognized_keys"
+      ? `Unknown option(s): ${(issue as { keys: string[] }).keys.join(", ")}.`
+      : `${issue.message}.`;
+  throw invalidArgument(field, detail, kind);
+}

@@ -1,0 +1,264 @@
+/**
+ * Prep helpers: one thin function per io_uring operation, each the twin of a
+ * liburing `io_uring_prep_*()` with liburing's argument order. Where liburing
+ * takes `(buf, nbytes)`, the TS twin takes one ArrayBufferView whose
+ * byteLength is nbytes. They only write bytes into an SQE, so they are tested
+ * without a kernel (`test/sqe.test.ts`).
+ *
+ * Like liburing's, every helper resets the SQE's flags to 0: set IOSQE_*
+ * flags (and user_data) after the prep call.
+ *
+ * ## Safety
+ *
+ * The kernel reads and writes the memory behind these addresses after
+ * `submit()` returns. Whatever an operation points at — a data buffer, an
+ * `IoVecs`, a timespec, a statx buffer, a sockaddr and its length word —
+ * must stay referenced by your code until that operation's CQE has been
+ * reaped (for multishot operations: the last CQE, the one without
+ * IORING_CQE_F_MORE). The garbage collector frees any buffer it cannot reach
+ * from JS, even when the kernel holds its address, and the kernel then writes
+ * into whatever reuses the memory. Paths are the exception: the kernel copies
+ * them while it consumes the SQE, and the SQE handle keeps a string's bytes
+ * alive until then. The `Uring` Promise tier keeps everything alive for you.
+ */
+import {
+  IORING_FILE_INDEX_ALLOC,
+  IORING_OP_ACCEPT,
+  IORING_OP_CLOSE,
+  IORING_OP_CONNECT,
+  IORING_OP_FSYNC,
+  IORING_OP_NOP,
+  IORING_OP_OPENAT,
+  IORING_OP_READ,
+  IORING_OP_READ_FIXED,
+  IORING_OP_READV,
+  IORING_OP_RECV,
+  IORING_OP_SEND,
+  IORING_OP_SHUTDOWN,
+  IORING_OP_SOCKET,
+  IORING_OP_STATX,
+  IORING_OP_TIMEOUT,
+  IORING_OP_WRITE,
+  IORING_OP_WRITE_FIXED,
+  IORING_OP_WRITEV,
+} from "./constants.ts";
+import { invalidArgument } from "./errors.ts";
+import { addressOf } from "./memory.ts";
+import type { IoVecs, Timespec } from "./structs.ts";
+import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
+
+/**
+ * The common body of every prep helper. Mirrors io_uring_prep_rw(): sets
+ * opcode (flags and ioprio to 0), fd, addr, len, off, and zeroes the op-specific
+ * fields; user_data is left as it is.
+ */
+export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: U64): void {
+  const u = sqe.u32;
+  const i = sqe.i;
+  u[i] = op;
+  u[i + SQW.fd] = fd;
+  setU64(u, i + SQW.off, offset);
+  setU64(u, i + SQW.addr, addr);
+  u[i + SQW.len] = len;
+  u[i + SQW.opFlags] = 0;
+  u[i + SQW.bufIndex] = 0;
+  u[i + SQW.fileIndex] = 0;
+  u[i + SQW.addr3] = 0;
+  u[i + SQW.addr3 + 1] = 0;
+  u[i + SQW.pad2] = 0;
+  u[i + SQW.pad2 + 1] = 0;
+}
+
+/** A path as a NUL-terminated C string, validated. Strings are encoded as UTF-8. */
+export function cString(path: string | Uint8Array, name = "path"): Uint8Array {
+  if (typeof path === "string") {
+    if (path.includes("\0")) throw invalidArgument(name, `Paths must not contain NUL bytes; got ${JSON.stringify(path)}.`);
+    const bytes = new TextEncoder().encode(`${path}\0`);
+    void bytes.buffer;
+    return bytes;
+  }
+  if (path instanceof Uint8Array) {
+    const nul = path.indexOf(0);
+    if (nul !== path.length - 1) {
+      throw invalidArgument(name, "A Uint8Array path must end with its only NUL byte (a C string).");
+    }
+    return path;
+  }
+  throw invalidArgument(name, `Expected a string or a NUL-terminated Uint8Array; got ${typeof path}.`, "type");
+}
+
+/** Put a path's C string in `addr`, and keep its bytes alive on the SQE handle until the kernel has read it. */
+function setPath(sqe: Sqe, path: string | Uint8Array, index: number): void {
+  const bytes = cString(path);
+  sqe.keep = bytes;
+  setU64(sqe.u32, sqe.i + index, addressOf(bytes));
+}
+
+/** Mirrors io_uring_prep_nop(). Linux ≥ 5.1. */
+export function prepNop(sqe: Sqe): void {
+  prepRw(IORING_OP_NOP, sqe, -1, 0, 0, 0);
+}
+
+/**
+ * Read into `buf` from `fd` at `offset` (−1: the file position). Mirrors io_uring_prep_read(). Linux ≥ 5.6.
+ * **Safety**: keep `buf` referenced until the CQE.
+ */
+export function prepRead(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U64): void {
+  prepRw(IORING_OP_READ, sqe, fd, addressOf(buf), buf.byteLength, offset);
+}
+
+/**
+ * Write `buf` to `fd` at `offset` (−1: the file position). Mirrors io_uring_prep_write(). Linux ≥ 5.6.
+ * **Safety**: keep `buf` referenced until the CQE.
+ */
+export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U64): void {
+  prepRw(IORING_OP_WRITE, sqe, fd, addressOf(buf), buf.byteLength, offset);
+}
+
+/**
+ * Scatter read. Mirrors io_uring_prep_readv() (`flags` = io_uring_prep_readv2's RWF_*). Linux ≥ 5.1.
+ * **Safety**: keep `iovecs` referenced until the CQE.
+ */
+export function prepReadv(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
+  prepRw(IORING_OP_READV, sqe, fd, iovecs.address, iovecs.length, offset);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/**
+ * Gather write. Mirrors io_uring_prep_writev() (`flags` = io_uring_prep_writev2's RWF_*). Linux ≥ 5.1.
+ * **Safety**: keep `iovecs` referenced until the CQE.
+ */
+export function prepWritev(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
+  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs.address, iovecs.length, offset);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/**
+ * Read into (part of) registered buffer `bufIndex`; `buf` must lie inside it.
+ * Mirrors io_uring_prep_read_fixed(). Linux ≥ 5.1.
+ */
+export function prepReadFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U64, bufIndex: number): void {
+  prepRw(IORING_OP_READ_FIXED, sqe, fd, addressOf(buf), buf.byteLength, offset);
+  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+}
+
+/** Write from (part of) registered buffer `bufIndex`. Mirrors io_uring_prep_write_fixed(). Linux ≥ 5.1. */
+export function prepWriteFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U64, bufIndex: number): void {
+  prepRw(IORING_OP_WRITE_FIXED, sqe, fd, addressOf(buf), buf.byteLength, offset);
+  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+}
+
+/** fsync(2), or fdatasync with IORING_FSYNC_DATASYNC. Mirrors io_uring_prep_fsync(). Linux ≥ 5.1. */
+export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
+  prepRw(IORING_OP_FSYNC, sqe, fd, 0, 0, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = fsyncFlags;
+}
+
+/** openat(2); the CQE's res is the new fd. Mirrors io_uring_prep_openat(). Linux ≥ 5.6. */
+export function prepOpenat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags: number, mode = 0): void {
+  prepRw(IORING_OP_OPENAT, sqe, dfd, 0, mode, 0);
+  setPath(sqe, path, SQW.addr);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** Set the fixed-file slot a *_direct op installs into: liburing's __io_uring_set_target_fixed_file(). */
+function setTargetFixedFile(sqe: Sqe, fileIndex: number): void {
+  // 0 means "not direct", so slots are encoded as index + 1; IORING_FILE_INDEX_ALLOC stays as it is.
+  sqe.u32[sqe.i + SQW.fileIndex] = fileIndex === IORING_FILE_INDEX_ALLOC ? fileIndex : fileIndex + 1;
+}
+
+/**
+ * openat(2) into fixed-file slot `fileIndex` of the registered file table (IORING_FILE_INDEX_ALLOC:
+ * any free slot, returned in res). Mirrors io_uring_prep_openat_direct(). Linux ≥ 5.15.
+ */
+export function prepOpenatDirect(
+  sqe: Sqe,
+  dfd: number,
+  path: string | Uint8Array,
+  flags: number,
+  mode: number,
+  fileIndex: number,
+): void {
+  prepOpenat(sqe, dfd, path, flags, mode);
+  setTargetFixedFile(sqe, fileIndex);
+}
+
+/** close(2). Mirrors io_uring_prep_close(). Linux ≥ 5.6. */
+export function prepClose(sqe: Sqe, fd: number): void {
+  prepRw(IORING_OP_CLOSE, sqe, fd, 0, 0, 0);
+}
+
+/** Close fixed-file slot `fileIndex`. Mirrors io_uring_prep_close_direct(). Linux ≥ 5.15. */
+export function prepCloseDirect(sqe: Sqe, fileIndex: number): void {
+  prepClose(sqe, 0);
+  sqe.u32[sqe.i + SQW.fileIndex] = fileIndex + 1;
+}
+
+/**
+ * statx(2) into `statxbuf` (≥ 256 bytes). Mirrors io_uring_prep_statx(). Linux ≥ 5.6.
+ * **Safety**: keep `statxbuf` referenced until the CQE.
+ */
+export function prepStatx(
+  sqe: Sqe,
+  dfd: number,
+  path: string | Uint8Array,
+  flags: number,
+  mask: number,
+  statxbuf: ArrayBufferView,
+): void {
+  if (statxbuf.byteLength < 256) throw invalidArgument("statxbuf", `Needs ≥ 256 bytes; got ${statxbuf.byteLength}.`, "range");
+  prepRw(IORING_OP_STATX, sqe, dfd, 0, mask, addressOf(statxbuf));
+  setPath(sqe, path, SQW.addr);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/**
+ * Complete after `ts` elapses, or after `count` other completions (0: time only); res is
+ * −ETIME when the time ran out. Mirrors io_uring_prep_timeout(). Linux ≥ 5.4.
+ * **Safety**: keep `ts` referenced until the CQE.
+ */
+export function prepTimeout(sqe: Sqe, ts: Timespec, count = 0, flags = 0): void {
+  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts.address, 1, count);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** socket(2); res is the new fd. Mirrors io_uring_prep_socket(). Linux ≥ 5.19. */
+export function prepSocket(sqe: Sqe, domain: number, type: number, protocol: number, flags = 0): void {
+  prepRw(IORING_OP_SOCKET, sqe, domain, 0, protocol, type);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/**
+ * accept4(2); res is the new fd. `addr`/`addrlen` (a Uint32Array holding the sockaddr size)
+ * receive the peer address, or pass null for both. Mirrors io_uring_prep_accept(). Linux ≥ 5.5.
+ * **Safety**: keep `addr` and `addrlen` referenced until the CQE.
+ */
+export function prepAccept(sqe: Sqe, fd: number, addr: ArrayBufferView | null, addrlen: Uint32Array | null, flags = 0): void {
+  prepRw(IORING_OP_ACCEPT, sqe, fd, addr ? addressOf(addr) : 0, 0, addrlen ? addressOf(addrlen) : 0);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/**
+ * connect(2) to the sockaddr in `addr` (its byteLength is addrlen). Mirrors io_uring_prep_connect(). Linux ≥ 5.5.
+ * **Safety**: keep `addr` referenced until the CQE.
+ */
+export function prepConnect(sqe: Sqe, fd: number, addr: ArrayBufferView): void {
+  prepRw(IORING_OP_CONNECT, sqe, fd, addressOf(addr), 0, addr.byteLength);
+}
+
+/** send(2). Mirrors io_uring_prep_send(). Linux ≥ 5.6. **Safety**: keep `buf` referenced until the CQE. */
+export function prepSend(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags = 0): void {
+  prepRw(IORING_OP_SEND, sqe, sockfd, addressOf(buf), buf.byteLength, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** recv(2). Mirrors io_uring_prep_recv(). Linux ≥ 5.6. **Safety**: keep `buf` referenced until the CQE. */
+export function prepRecv(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags = 0): void {
+  prepRw(IORING_OP_RECV, sqe, sockfd, addressOf(buf), buf.byteLength, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** shutdown(2). Mirrors io_uring_prep_shutdown(). Linux ≥ 5.11. */
+export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
+  prepRw(IORING_OP_SHUTDOWN, sqe, fd, 0, how, 0);
+}

@@ -1,0 +1,776 @@
+/**
+ * The raw ring: io_uring_setup, the SQ/CQ protocol, io_uring_enter and the
+ * registration basics. Mirrors liburing's `struct io_uring` and its
+ * `queue.c`/`setup.c`/`register.c`; names are liburing's in camelCase.
+ *
+ * Everything the kernel may touch after `submit()` returns — buffers,
+ * iovecs, timespecs, sockaddrs, statx buffers — must stay referenced by you
+ * until its CQE is reaped (see the Safety notes in `prep.ts`). The `Uring`
+ * Promise tier does that for you.
+ */
+import { ioUringEnter, ioUringRegister, ioUringSetup, closeFd } from "../ffi/syscalls.ts";
+import { add32, fullFence, loadAcquire, storeRelease, sub32 } from "./barrier.ts";
+import {
+  IORING_ENTER_EXT_ARG,
+  IORING_ENTER_GETEVENTS,
+  IORING_ENTER_SQ_WAKEUP,
+  IORING_FEAT_SINGLE_MMAP,
+  IORING_OFF_SQ_RING,
+  IORING_OFF_SQES,
+  IORING_REGISTER_BUFFERS,
+  IORING_REGISTER_BUFFERS2,
+  IORING_REGISTER_EVENTFD,
+  IORING_REGISTER_EVENTFD_ASYNC,
+  IORING_REGISTER_FILES,
+  IORING_REGISTER_FILES2,
+  IORING_REGISTER_FILES_UPDATE,
+  IORING_REGISTER_PROBE,
+  IORING_RSRC_REGISTER_SPARSE,
+  IORING_SETUP_CLAMP,
+  IORING_SETUP_COOP_TASKRUN,
+  IORING_SETUP_CQE32,
+  IORING_SETUP_CQSIZE,
+  IORING_SETUP_DEFER_TASKRUN,
+  IORING_SETUP_IOPOLL,
+  IORING_SETUP_NO_MMAP,
+  IORING_SETUP_NO_SQARRAY,
+  IORING_SETUP_SINGLE_ISSUER,
+  IORING_SETUP_SQE128,
+  IORING_SETUP_SQPOLL,
+  IORING_SETUP_SQ_AFF,
+  IORING_SETUP_SUBMIT_ALL,
+  IORING_SETUP_TASKRUN_FLAG,
+  IORING_SQ_CQ_OVERFLOW,
+  IORING_SQ_NEED_WAKEUP,
+  IORING_SQ_TASKRUN,
+  IORING_UNREGISTER_BUFFERS,
+  IORING_UNREGISTER_EVENTFD,
+  IORING_UNREGISTER_FILES,
+  IO_URING_OP_SUPPORTED,
+  OPCODE_NAMES,
+} from "./constants.ts";
+import { check, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
+import { CQ_OFF, GETEVENTS_ARG, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
+import {
+  addressOf,
+  allocShared,
+  asView,
+  mapRegion,
+  type MemoryMode,
+  type Region,
+  ringRegionBytes,
+  sqeRegionBytes,
+  unmapRegion,
+} from "./memory.ts";
+import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./options.ts";
+import { Cqe, setU64, Sqe } from "./sqe.ts";
+import { Timespec } from "./structs.ts";
+
+const EINTR = 4;
+const EAGAIN = 11;
+const EBUSY = 16;
+const EINVAL = 22;
+const ETIME = 62;
+
+const KERN_MAX_ENTRIES = 32768;
+const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
+
+/** What `ring.memory` reports: the mode in use and the buffers holding each region. */
+export interface RingMemoryInfo {
+  readonly mode: MemoryMode;
+  /** The region holding the SQ ring (head, tail, flags, index array). */
+  readonly sq: Region;
+  /** The region holding the CQ ring (head, tail, CQEs). With one region for both rings, the same as `sq`. */
+  readonly cq: Region;
+  /** The SQE array. */
+  readonly sqes: Region;
+}
+
+/** The kernel's answer to IORING_REGISTER_PROBE. Mirrors `struct io_uring_probe`. */
+export class Probe {
+  /** The highest opcode the kernel knows. */
+  readonly lastOp: number;
+  readonly #flags: Uint16Array;
+  constructor(lastOp: number, flags: Uint16Array) {
+    this.lastOp = lastOp;
+    this.#flags = flags;
+  }
+  /** Mirrors io_uring_opcode_supported(). */
+  isSupported(op: number): boolean {
+    return op >= 0 && op <= this.lastOp && op < this.#flags.length && (this.#flags[op]! & IO_URING_OP_SUPPORTED) !== 0;
+  }
+  /** The names of the supported opcodes, in opcode order. */
+  supported(): string[] {
+    const out: string[] = [];
+    for (let op = 0; op <= this.lastOp; op++) if (this.isSupported(op)) out.push(OPCODE_NAMES[op] ?? `OP_${op}`);
+    return out;
+  }
+}
+
+/** One attempt at io_uring_setup(): the flags and where the memory lives. */
+interface SetupAttempt {
+  flags: number;
+  mode: MemoryMode;
+}
+
+/**
+ * An io_uring instance: the ring fd, its mapped SQ/CQ rings and SQE array.
+ * Mirrors liburing's `struct io_uring` and `io_uring_queue_init_params()`.
+ *
+ * @example
+ * ```ts
+ * using ring = new IoUring(8);
+ * const sqe = ring.getSqe()!;
+ * prepNop(sqe);
+ * sqe.userData = 0xaaaaaaaa;
+ * ring.submitAndWait(1);
+ * const cqe = ring.peekCqe()!;
+ * console.log(cqe.userData, cqe.res); // 2863311530 0
+ * ring.cqeSeen(cqe);
+ * ```
+ * @throws {TypeError|RangeError} an invalid option, naming the field.
+ * @throws {UringError} the kernel refused: EPERM (io_uring disabled), ENOMEM, ENOSYS, EINVAL — with advice.
+ */
+export class IoUring {
+  /** The ring fd; -1 once closed. */
+  fd = -1;
+  /** The IORING_SETUP_* flags the ring was created with. */
+  readonly flags: number;
+  /** IORING_FEAT_* reported by the kernel. */
+  readonly features: number;
+  /** SQ size (a power of two). */
+  readonly sqEntries: number;
+  /** CQ size (a power of two). */
+  readonly cqEntries: number;
+  /** How many io_uring_enter(2) calls this ring has made (for tests and the curious). */
+  enterCount = 0;
+
+  // ---- views: the ring region (SQ+CQ) and the SQE array, as u32 words ----
+  /** @internal */ sqRing: Uint32Array;
+  /** @internal */ cqRing: Uint32Array;
+  /** @internal */ sqes: Uint32Array;
+  // word indexes of the fields inside the ring region (the `k` prefix: the kernel writes it)
+  readonly #sqKHead: number;
+  readonly #sqKTail: number;
+  readonly #sqKFlags: number;
+  readonly #sqKDropped: number;
+  readonly #cqKHead: number;
+  readonly #cqKTail: number;
+  readonly #cqKOverflow: number;
+  readonly #sqMask: number;
+  readonly #cqMask: number;
+  readonly #sqpoll: boolean;
+  readonly #iopoll: boolean;
+  // private mirrors (no `k`): the next SQE to hand out, and the last tail published
+  #sqeTail = 0;
+  #sqeHead = 0;
+  // the CQ head: this side is its only writer, so a private copy is exact
+  #cqHead = 0;
+  readonly #sqePool: Sqe[];
+  readonly #cqePool: Cqe[];
+  readonly #memory: RingMemoryInfo;
+  /** Owner references: registered buffers, their iovec table, scratch structs the kernel reads. */
+  #registeredBuffers: ArrayBufferView[] | null = null;
+  #registeredBufferTable: Uint32Array | null = null;
+  #eventfd = -1;
+  /** struct io_uring_getevents_arg + its timespec, reused by waitCqeTimeout(). */
+  readonly #waitArg = new Uint32Array(w(GETEVENTS_ARG.SIZE));
+  readonly #waitTs = new Timespec();
+  readonly #waitArgAddr: number;
+
+  constructor(entries: number, options?: IoUringOptions) {
+    if (typeof entries !== "number" || !Number.isInteger(entries)) {
+      throw invalidArgument("entries", `Expected an integer; got ${String(entries)}.`, "type");
+    }
+    const o = parseOptions(IoUringOptionsSchema, options, "options");
+    if (entries < 1 || (entries > KERN_MAX_ENTRIES && !o.clamp)) {
+      throw invalidArgument("entries", `Expected 1 to ${KERN_MAX_ENTRIES} (or set clamp); got ${entries}.`, "range");
+    }
+    let flags = o.flags ?? 0;
+    if (o.cqEntries !== undefined) {
+      if (o.cqEntries < entries) {
+        throw invalidArgument("options.cqEntries", `Must be ≥ entries (${entries}); got ${o.cqEntries}.`, "range");
+      }
+      flags |= IORING_SETUP_CQSIZE;
+    }
+    if (o.sqpoll) flags |= IORING_SETUP_SQPOLL;
+    if (o.sqThreadCpu !== undefined) flags |= IORING_SETUP_SQ_AFF;
+    if ((o.sqThreadIdle !== undefined || o.sqThreadCpu !== undefined) && !(flags & IORING_SETUP_SQPOLL)) {
+      throw invalidArgument("options.sqThreadIdle", "sqThreadIdle and sqThreadCpu need sqpoll: true.", "value");
+    }
+    if (o.coopTaskrun) flags |= IORING_SETUP_COOP_TASKRUN;
+    if (o.taskrunFlag) flags |= IORING_SETUP_TASKRUN_FLAG;
+    if (o.singleIssuer) flags |= IORING_SETUP_SINGLE_ISSUER;
+    if (o.deferTaskrun) flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+    if (o.submitAll) flags |= IORING_SETUP_SUBMIT_ALL;
+    if (o.clamp) flags |= IORING_SETUP_CLAMP;
+    flags >>>= 0;
+
+    // Sizes the kernel will choose (io_uring_setup rounds both up to powers of two).
+    const clamp = (flags & IORING_SETUP_CLAMP) !== 0;
+    const sqWant = roundupPow2(Math.min(entries, clamp ? KERN_MAX_ENTRIES : entries));
+    let cqWant = 2 * sqWant;
+    if (o.cqEntries !== undefined) cqWant = roundupPow2(Math.min(o.cqEntries, clamp ? KERN_MAX_CQ_ENTRIES : o.cqEntries));
+
+    // Try the best layout first and fall back on EINVAL, as liburing does for NO_SQARRAY:
+    // shared memory (NO_MMAP), without the SQ index array (NO_SQARRAY), then without each.
+    const mode = o.memory ?? "auto";
+    const userChoseSqArray = (flags & IORING_SETUP_NO_SQARRAY) !== 0;
+    const attempts: SetupAttempt[] = [];
+    for (const m of mode === "auto" ? (["shared", "mmap"] as const) : [mode]) {
+      attempts.push({ flags: flags | IORING_SETUP_NO_SQARRAY, mode: m });
+      if (!userChoseSqArray) attempts.push({ flags, mode: m });
+    }
+
+    const params = new Uint32Array(w(PARAMS.SIZE));
+    const paramsAddr = addressOf(params);
+    let fd = -EINVAL;
+    let used: SetupAttempt = attempts[0]!;
+    let shared: { rings: Region; sqes: Region } | null = null;
+    for (const attempt of attempts) {
+      params.fill(0);
+      params[w(PARAMS.flags)] = attempt.flags;
+      params[w(PARAMS.cq_entries)] = cqWant;
+      params[w(PARAMS.sq_thread_idle)] = o.sqThreadIdle ?? 0;
+      params[w(PARAMS.sq_thread_cpu)] = o.sqThreadCpu ?? 0;
+      shared = null;
+      if (attempt.mode === "shared") {
+        const cqeSize = attempt.flags & IORING_SETUP_CQE32 ? 32 : 16;
+        const sqeSize = attempt.flags & IORING_SETUP_SQE128 ? 128 : 64;
+        const noSqArray = (attempt.flags & IORING_SETUP_NO_SQARRAY) !== 0;
+        shared = {
+          rings: allocShared(ringRegionBytes(sqWant, cqWant, cqeSize, !noSqArray)),
+          sqes: allocShared(sqeRegionBytes(sqWant, sqeSize)),
+        };
+        params[w(PARAMS.flags)] = attempt.flags | IORING_SETUP_NO_MMAP;
+        setU64(params, w(PARAMS.sq_off + SQ_OFF.user_addr), shared.sqes.address);
+        setU64(params, w(PARAMS.cq_off + CQ_OFF.user_addr), shared.rings.address);
+      }
+      fd = ioUringSetup(entries, paramsAddr);
+      used = attempt;
+      if (fd !== -EINVAL) break;
+    }
+    if (fd < 0) {
+      throw new UringError(fd, "io_uring_setup", { advice: setupAdvice(errnoCode(fd)) });
+    }
+
+    this.fd = fd;
+    this.flags = params[w(PARAMS.flags)]!;
+    this.features = params[w(PARAMS.features)]!;
+    this.sqEntries = params[w(PARAMS.sq_entries)]!;
+    this.cqEntries = params[w(PARAMS.cq_entries)]!;
+    const sqOff = (f: number) => params[w(PARAMS.sq_off + f)]!;
+    const cqOff = (f: number) => params[w(PARAMS.cq_off + f)]!;
+    const sqeSize = this.flags & IORING_SETUP_SQE128 ? 128 : 64;
+    const cqeSize = this.flags & IORING_SETUP_CQE32 ? 32 : 16;
+    const hasSqArray = (this.flags & IORING_SETUP_NO_SQARRAY) === 0;
+    // The ring region must hold the CQEs and, without NO_SQARRAY, the SQ index array.
+    const ringBytes = Math.max(
+      cqOff(CQ_OFF.cqes) + this.cqEntries * cqeSize,
+      hasSqArray ? sqOff(SQ_OFF.array) + this.sqEntries * 4 : 0,
+    );
+    const sqeBytes = this.sqEntries * sqeSize;
+
+    let rings: Region;
+    let sqesRegion: Region;
+    if (used.mode === "shared") {
+      rings = shared!.rings;
+      sqesRegion = shared!.sqes;
+      if (ringBytes > rings.byteLength || sqeBytes > sqesRegion.byteLength) {
+        closeFd(fd);
+        this.fd = -1;
+        throw new Error(
+          `bun-uring: the kernel's ring layout (${ringBytes} B) does not fit the ${rings.byteLength} B allocated for it; ` +
+            `use { memory: "mmap" } and report this kernel version`,
+        );
+      }
+    } else {
+      if (!(this.features & IORING_FEAT_SINGLE_MMAP)) {
+        closeFd(fd);
+        this.fd = -1;
+        throw new UringError(-EINVAL, "io_uring_setup", {
+          advice: "this kernel lacks IORING_FEAT_SINGLE_MMAP (Linux ≥ 5.4 is required).",
+        });
+      }
+      const r = mapRegion(fd, ringBytes, IORING_OFF_SQ_RING);
+      if (typeof r === "number") {
+        closeFd(fd);
+        this.fd = -1;
+        throw new UringError(r, "mmap", { advice: "mapping the SQ/CQ rings failed." });
+      }
+      const s = mapRegion(fd, sqeBytes, IORING_OFF_SQES);
+      if (typeof s === "number") {
+        unmapRegion(r);
+        closeFd(fd);
+        this.fd = -1;
+        throw new UringError(s, "mmap", { advice: "mapping the SQE array failed." });
+      }
+      rings = r;
+      sqesRegion = s;
+    }
+    this.#memory = { mode: used.mode, sq: rings, cq: rings, sqes: sqesRegion };
+
+    this.sqRing = new Uint32Array(rings.buffer, rings.byteOffset, rings.byteLength >>> 2);
+    this.cqRing = this.sqRing;
+    this.sqes = new Uint32Array(sqesRegion.buffer, sqesRegion.byteOffset, sqesRegion.byteLength >>> 2);
+    this.#sqKHead = w(sqOff(SQ_OFF.head));
+    this.#sqKTail = w(sqOff(SQ_OFF.tail));
+    this.#sqKFlags = w(sqOff(SQ_OFF.flags));
+    this.#sqKDropped = w(sqOff(SQ_OFF.dropped));
+    this.#cqKHead = w(cqOff(CQ_OFF.head));
+    this.#cqKTail = w(cqOff(CQ_OFF.tail));
+    this.#cqKOverflow = w(cqOff(CQ_OFF.overflow));
+    this.#sqMask = this.sqRing[w(sqOff(SQ_OFF.ring_mask))]!;
+    this.#cqMask = this.cqRing[w(cqOff(CQ_OFF.ring_mask))]!;
+    this.#sqpoll = (this.flags & IORING_SETUP_SQPOLL) !== 0;
+    this.#iopoll = (this.flags & IORING_SETUP_IOPOLL) !== 0;
+
+    // The SQ index array is identity-mapped once: SQE slot i is always array entry i.
+    if (hasSqArray) {
+      const array = w(sqOff(SQ_OFF.array));
+      for (let i = 0; i < this.sqEntries; i++) this.sqRing[array + i] = i;
+    }
+    // The kernel starts both rings at 0, but a shared ring attached later need not.
+    this.#sqeTail = this.#sqeHead = this.sqRing[this.#sqKTail]!;
+    this.#cqHead = this.cqRing[this.#cqKHead]!;
+
+    const sqeWords = sqeSize >>> 2;
+    const cqeWords = cqeSize >>> 2;
+    const cqes = w(cqOff(CQ_OFF.cqes));
+    this.#sqePool = Array.from({ length: this.sqEntries }, (_, i) => new Sqe(this.sqes, i * sqeWords));
+    this.#cqePool = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.cqRing, cqes + i * cqeWords));
+    this.#waitArgAddr = addressOf(this.#waitArg);
+    setU64(this.#waitArg, w(GETEVENTS_ARG.ts), this.#waitTs.address);
+    this.#waitArg[w(GETEVENTS_ARG.sigmask_sz)] = 8; // _NSIG / 8
+  }
+
+  /** Which memory mode the rings use, and the buffers holding them. In "mmap" mode the buffers
+   *  are views of the mapping: they must not be touched after `close()`. */
+  get memory(): RingMemoryInfo {
+    return this.#memory;
+  }
+
+  // ------------------------------------------------------------------ submission
+
+  /**
+   * The next free SQE, zeroed, or null when the SQ is full (submit, then try again).
+   * Mirrors io_uring_get_sqe().
+   */
+  getSqe(): Sqe | null {
+    if (this.fd < 0) throw ringClosed("getSqe");
+    const next = add32(this.#sqeTail, 1);
+    // acquire: the slots the kernel has consumed (head moved past) are free to refill
+    if (sub32(next, loadAcquire(this.sqRing, this.#sqKHead)) > this.sqEntries) return null;
+    const sqe = this.#sqePool[this.#sqeTail & this.#sqMask]!;
+    this.#sqeTail = next;
+    sqe.u32.fill(0, sqe.i, sqe.i + 16);
+    sqe.keep = undefined;
+    return sqe;
+  }
+
+  /** Like getSqe(), but a full SQ is an error you can catch (code "ERR_URING_SQ_FULL"). */
+  getSqeOrThrow(): Sqe {
+    const sqe = this.getSqe();
+    if (sqe) return sqe;
+    const err = new Error(`bun-uring: the submission queue is full (${this.sqEntries} entries); submit() first`);
+    (err as { code?: string }).code = "ERR_URING_SQ_FULL";
+    throw err;
+  }
+
+  /** SQEs filled but not yet consumed by the kernel. Mirrors io_uring_sq_ready(). */
+  sqReady(): number {
+    return sub32(this.#sqeTail, loadAcquire(this.sqRing, this.#sqKHead));
+  }
+
+  /** Free SQ slots. Mirrors io_uring_sq_space_left(). */
+  sqSpaceLeft(): number {
+    return this.sqEntries - this.sqReady();
+  }
+
+  /**
+   * Publish the filled SQEs to the kernel: one release store of the SQ tail
+   * per submit, not one per SQE. Returns how many are waiting for the kernel.
+   */
+  #flushSq(): number {
+    const tail = this.#sqeTail;
+    if (this.#sqeHead !== tail) {
+      this.#sqeHead = tail;
+      // release: the SQE bytes written before this store are visible to the kernel once it sees the tail
+      storeRelease(this.sqRing, this.#sqKTail, tail);
+    }
+    return sub32(tail, loadAcquire(this.sqRing, this.#sqKHead));
+  }
+
+  /** The kernel has deferred work for us (overflowed CQEs, task work): enter with GETEVENTS to run it. */
+  #cqNeedsFlush(): boolean {
+    return (loadAcquire(this.sqRing, this.#sqKFlags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) !== 0;
+  }
+
+  /** Submit and wait: the shared core of submit(), submitAndWait(), liburing's __io_uring_submit(). */
+  #submit(waitNr: number, getEvents: boolean): number {
+    const submitted = this.#flushSq();
+    let flags = 0;
+    let needEnter = false;
+    if (getEvents || waitNr > 0 || this.#iopoll || this.#cqNeedsFlush()) {
+      flags |= IORING_ENTER_GETEVENTS;
+      needEnter = true;
+    }
+    if (submitted > 0) {
+      if (!this.#sqpoll) needEnter = true;
+      else {
+        // full fence: our tail store must be visible before we read NEED_WAKEUP, or the
+        // poller may sleep having missed the tail while we miss its flag
+        fullFence();
+        if (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_NEED_WAKEUP) {
+          flags |= IORING_ENTER_SQ_WAKEUP;
+          needEnter = true;
+        }
+      }
+    }
+    if (!needEnter) return submitted;
+    return this.#enter(submitted, waitNr, flags, null, 0, "io_uring_enter");
+  }
+
+  /** io_uring_enter(2), retried on EINTR; EBUSY/EAGAIN and other failures throw UringError. */
+  #enter(toSubmit: number, minComplete: number, flags: number, argp: number | null, argsz: number, what: string): number {
+    let consumedBefore = 0;
+    for (;;) {
+      this.enterCount++;
+      const r = ioUringEnter(this.fd, toSubmit, minComplete, flags, argp, argsz);
+      if (r >= 0) return r + consumedBefore;
+      if (r === -EINTR) {
+        // Submission happens before the wait: whatever the kernel consumed stays consumed.
+        const left = toSubmit > 0 && !this.#sqpoll ? sub32(this.#sqeTail, loadAcquire(this.sqRing, this.#sqKHead)) : 0;
+        consumedBefore += toSubmit - left;
+        toSubmit = left;
+        continue;
+      }
+      if (r === -ETIME && flags & IORING_ENTER_EXT_ARG) return r;
+      throw new UringError(r, what, { advice: enterAdvice(r) });
+    }
+  }
+
+  /**
+   * Hand the filled SQEs to the kernel. Returns the number submitted.
+   * Mirrors io_uring_submit().
+   * @throws {UringError} EBUSY/EAGAIN (reap completions, then retry), EBADF, …
+   */
+  submit(): number {
+    if (this.fd < 0) throw ringClosed("submit");
+    return this.#submit(0, false);
+  }
+
+  /** Submit, then wait until at least `waitNr` completions are in the CQ. Mirrors io_uring_submit_and_wait(). */
+  submitAndWait(waitNr: number): number {
+    if (this.fd < 0) throw ringClosed("submitAndWait");
+    return this.#submit(waitNr >>> 0, false);
+  }
+
+  /** Submit, and always enter to reap (runs deferred task work). Mirrors io_uring_submit_and_get_events(). */
+  submitAndGetEvents(): number {
+    if (this.fd < 0) throw ringClosed("submitAndGetEvents");
+    return this.#submit(0, true);
+  }
+
+  /** The raw io_uring_enter(2): returns ≥ 0 or throws; −ETIME is returned with EXT_ARG. */
+  enter(toSubmit: number, minComplete: number, flags: number): number {
+    if (this.fd < 0) throw ringClosed("enter");
+    return this.#enter(toSubmit, minComplete, flags, null, 0, "io_uring_enter");
+  }
+
+  // ------------------------------------------------------------------ completion
+
+  /** Completions waiting in the CQ. Mirrors io_uring_cq_ready(). */
+  cqReady(): number {
+    // acquire: CQE bytes written before the kernel's tail store are visible to our reads
+    return sub32(loadAcquire(this.cqRing, this.#cqKTail), this.#cqHead);
+  }
+
+  /** Completions the kernel dropped (only without IORING_FEAT_NODROP) — `koverflow`. */
+  cqOverflow(): number {
+    return loadAcquire(this.cqRing, this.#cqKOverflow);
+  }
+
+  /** SQEs the kernel dropped as invalid — `kdropped`. */
+  sqDropped(): number {
+    return loadAcquire(this.sqRing, this.#sqKDropped);
+  }
+
+  /** True when the CQ overflowed into the kernel's backlog (IORING_SQ_CQ_OVERFLOW). */
+  cqHasOverflow(): boolean {
+    return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_CQ_OVERFLOW) !== 0;
+  }
+
+  /**
+   * The next CQE without waiting, or null. If the kernel holds overflowed
+   * completions or pending task work, one GETEVENTS enter flushes them first.
+   * Mirrors io_uring_peek_cqe().
+   */
+  peekCqe(): Cqe | null {
+    if (this.fd < 0) throw ringClosed("peekCqe");
+    if (this.cqReady() > 0) return this.#cqePool[this.#cqHead & this.#cqMask]!;
+    if (this.#cqNeedsFlush()) {
+      this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
+      if (this.cqReady() > 0) return this.#cqePool[this.#cqHead & this.#cqMask]!;
+    }
+    return null;
+  }
+
+  /** Wait for one CQE. Mirrors io_uring_wait_cqe(). */
+  waitCqe(): Cqe {
+    return this.waitCqeNr(1);
+  }
+
+  /** Wait until at least `waitNr` CQEs are ready; return the first. Mirrors io_uring_wait_cqe_nr(). */
+  waitCqeNr(waitNr: number): Cqe {
+    if (this.fd < 0) throw ringClosed("waitCqeNr");
+    const want = Math.max(1, waitNr >>> 0);
+    for (;;) {
+      if (this.cqReady() >= want) return this.#cqePool[this.#cqHead & this.#cqMask]!;
+      this.#enter(0, want, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
+    }
+  }
+
+  /**
+   * Wait up to `timeoutMs` for `waitNr` (default 1) CQEs, through IORING_ENTER_EXT_ARG
+   * (Linux ≥ 5.11; no internal timeout SQE). Returns the first CQE, or null on timeout.
+   * Mirrors io_uring_wait_cqes() / io_uring_wait_cqe_timeout().
+   */
+  waitCqeTimeout(timeoutMs: number, waitNr = 1): Cqe | null {
+    if (this.fd < 0) throw ringClosed("waitCqeTimeout");
+    if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+      throw invalidArgument("timeoutMs", `Expected a finite number ≥ 0; got ${timeoutMs}.`, "range");
+    }
+    const want = Math.max(1, waitNr >>> 0);
+    this.#waitTs.set(timeoutMs);
+    if (this.cqReady() >= want) return this.#cqePool[this.#cqHead & this.#cqMask]!;
+    const submitted = this.#flushSq();
+    const flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    const r = this.#enter(this.#sqpoll ? 0 : submitted, want, flags, this.#waitArgAddr, GETEVENTS_ARG.SIZE, "io_uring_enter");
+    // -ETIME, or woken with fewer than `want`: hand back what is there, if anything
+    void r;
+    return this.cqReady() > 0 ? this.#cqePool[this.#cqHead & this.#cqMask]! : null;
+  }
+
+  /**
+   * Fill `out` with up to `out.length` ready CQEs (no waiting); return how many.
+   * Call `cqAdvance(n)` when done with them. Mirrors io_uring_peek_batch_cqe().
+   */
+  peekBatchCqe(out: Cqe[], max = out.length): number {
+    if (this.fd < 0) throw ringClosed("peekBatchCqe");
+    let ready = this.cqReady();
+    if (ready === 0 && this.#cqNeedsFlush()) {
+      this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
+      ready = this.cqReady();
+    }
+    const n = Math.min(ready, max);
+    const head = this.#cqHead;
+    for (let k = 0; k < n; k++) out[k] = this.#cqePool[(head + k) & this.#cqMask]!;
+    return n;
+  }
+
+  /**
+   * Call `fn` for every ready CQE, then advance the CQ head once past all of
+   * them (one release store per batch). Returns how many were seen.
+   * Like liburing's io_uring_for_each_cqe() followed by io_uring_cq_advance().
+   * If `fn` throws, the CQEs before it and the one it threw on are consumed.
+   */
+  forEachCqe(fn: (cqe: Cqe) => void): number {
+    if (this.fd < 0) throw ringClosed("forEachCqe");
+    let ready = this.cqReady();
+    if (ready === 0 && this.#cqNeedsFlush()) {
+      this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
+      ready = this.cqReady();
+    }
+    const head = this.#cqHead;
+    let k = 0;
+    try {
+      while (k < ready) {
+        const cqe = this.#cqePool[(head + k) & this.#cqMask]!;
+        k++;
+        fn(cqe);
+      }
+    } finally {
+      this.cqAdvance(k);
+    }
+    return k;
+  }
+
+  /** Hand `n` CQE slots back to the kernel. Mirrors io_uring_cq_advance(). */
+  cqAdvance(n: number): void {
+    if (n <= 0) return;
+    if (this.fd < 0) throw ringClosed("cqAdvance");
+    this.#cqHead = add32(this.#cqHead, n);
+    // release: our reads of those CQEs are done before the kernel may overwrite the slots
+    storeRelease(this.cqRing, this.#cqKHead, this.#cqHead);
+  }
+
+  /** Mark one CQE consumed. Mirrors io_uring_cqe_seen(). */
+  cqeSeen(_cqe?: Cqe): void {
+    this.cqAdvance(1);
+  }
+
+  // ------------------------------------------------------------------ registration
+
+  #register(opcode: number, arg: number | null, nrArgs: number, what: string, advice?: string): number {
+    if (this.fd < 0) throw ringClosed(what);
+    for (;;) {
+      const r = ioUringRegister(this.fd, opcode, arg, nrArgs);
+      if (r === -EINTR) continue;
+      return check(r, `io_uring_register(${what})`, advice ? { advice } : undefined);
+    }
+  }
+
+  /**
+   * Register fixed buffers for READ_FIXED/WRITE_FIXED (index = position in `buffers`).
+   * The ring keeps the buffers referenced until unregisterBuffers() or close().
+   * Mirrors io_uring_register_buffers().
+   * @throws {UringError} ENOMEM when RLIMIT_MEMLOCK is too small, EBUSY if buffers are registered already.
+   */
+  registerBuffers(buffers: ArrayBufferView[]): void {
+    if (!Array.isArray(buffers)) throw invalidArgument("buffers", "Expected an array of ArrayBufferViews.", "type");
+    const table = new Uint32Array(Math.max(1, buffers.length) * w(IOVEC.SIZE));
+    buffers.forEach((b, i) => {
+      const v = asView(b, `buffers[${i}]`);
+      setU64(table, i * 4, addressOf(v));
+      setU64(table, i * 4 + 2, v.byteLength);
+    });
+    this.#register(IORING_REGISTER_BUFFERS, addressOf(table), buffers.length, "registerBuffers", MEMLOCK_ADVICE);
+    this.#registeredBuffers = buffers.slice();
+    this.#registeredBufferTable = table;
+  }
+
+  /** Register `count` empty fixed-buffer slots, to fill later with buffer updates. Mirrors io_uring_register_buffers_sparse(). */
+  registerBuffersSparse(count: number): void {
+    const reg = new Uint32Array(w(RSRC_REGISTER.SIZE));
+    reg[w(RSRC_REGISTER.nr)] = count;
+    reg[w(RSRC_REGISTER.flags)] = IORING_RSRC_REGISTER_SPARSE;
+    this.#register(IORING_REGISTER_BUFFERS2, addressOf(reg), RSRC_REGISTER.SIZE, "registerBuffersSparse", MEMLOCK_ADVICE);
+    this.#registeredBuffers = [];
+  }
+
+  /** Mirrors io_uring_unregister_buffers(). The buffers are released to GC after the kernel let go of them. */
+  unregisterBuffers(): void {
+    this.#register(IORING_UNREGISTER_BUFFERS, null, 0, "unregisterBuffers");
+    this.#registeredBuffers = null;
+    this.#registeredBufferTable = null;
+  }
+
+  /** Register a fixed-file table (use index i with IOSQE_FIXED_FILE; -1 leaves a slot empty). Mirrors io_uring_register_files(). */
+  registerFiles(fds: ArrayLike<number>): void {
+    const table = Int32Array.from(fds);
+    this.#register(IORING_REGISTER_FILES, addressOf(table), table.length, "registerFiles");
+  }
+
+  /** Register an empty fixed-file table of `count` slots (for *_direct ops). Mirrors io_uring_register_files_sparse(). */
+  registerFilesSparse(count: number): void {
+    const reg = new Uint32Array(w(RSRC_REGISTER.SIZE));
+    reg[w(RSRC_REGISTER.nr)] = count;
+    reg[w(RSRC_REGISTER.flags)] = IORING_RSRC_REGISTER_SPARSE;
+    this.#register(IORING_REGISTER_FILES2, addressOf(reg), RSRC_REGISTER.SIZE, "registerFilesSparse");
+  }
+
+  /** Replace fixed-file slots from `offset` on (-1 clears a slot). Returns how many were updated. Mirrors io_uring_register_files_update(). */
+  registerFilesUpdate(offset: number, fds: ArrayLike<number>): number {
+    const table = Int32Array.from(fds);
+    const upd = new Uint32Array(w(RSRC_UPDATE.SIZE));
+    upd[w(RSRC_UPDATE.offset)] = offset;
+    setU64(upd, w(RSRC_UPDATE.data), addressOf(table));
+    return this.#register(IORING_REGISTER_FILES_UPDATE, addressOf(upd), table.length, "registerFilesUpdate");
+  }
+
+  /** Mirrors io_uring_unregister_files(). */
+  unregisterFiles(): void {
+    this.#register(IORING_UNREGISTER_FILES, null, 0, "unregisterFiles");
+  }
+
+  /** Have the kernel signal `eventfd` on every completion (or only async ones). Mirrors io_uring_register_eventfd(). */
+  registerEventfd(eventfd: number, options: { async?: boolean } = {}): void {
+    const arg = Int32Array.of(eventfd);
+    const op = options.async ? IORING_REGISTER_EVENTFD_ASYNC : IORING_REGISTER_EVENTFD;
+    this.#register(op, addressOf(arg), 1, options.async ? "registerEventfdAsync" : "registerEventfd");
+    this.#eventfd = eventfd;
+  }
+
+  /** Mirrors io_uring_unregister_eventfd(). */
+  unregisterEventfd(): void {
+    this.#register(IORING_UNREGISTER_EVENTFD, null, 0, "unregisterEventfd");
+    this.#eventfd = -1;
+  }
+
+  /** Which opcodes this kernel supports. Mirrors io_uring_get_probe_ring(). */
+  probe(): Probe {
+    const n = 256;
+    const probe = new Uint8Array(PROBE.SIZE + n * PROBE.OP_SIZE);
+    this.#register(IORING_REGISTER_PROBE, addressOf(probe), n, "probe");
+    const lastOp = probe[PROBE.last_op]!;
+    const opsLen = probe[PROBE.ops_len]!;
+    const flags = new Uint16Array(opsLen);
+    const dv = new DataView(probe.buffer, probe.byteOffset);
+    for (let i = 0; i < opsLen; i++) flags[probe[PROBE.ops + i * PROBE.OP_SIZE + PROBE.op_op]!] = dv.getUint16(PROBE.ops + i * PROBE.OP_SIZE + PROBE.op_flags, true);
+    return new Probe(lastOp, flags);
+  }
+
+  /** The low-level io_uring_register(2), for registrations without a helper. Returns ≥ 0 or throws. */
+  register(opcode: number, arg: ArrayBufferView | null, nrArgs: number): number {
+    return this.#register(opcode, arg ? addressOf(arg) : null, nrArgs, `opcode ${opcode}`);
+  }
+
+  // ------------------------------------------------------------------ teardown
+
+  /** True once close() ran. */
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  /**
+   * Tear the ring down: unmap the SQEs and rings (mmap mode), then close the fd.
+   * Idempotent. Operations still in flight are cancelled by the kernel when the
+   * fd closes; their buffers must stay referenced until then, which the kernel
+   * finishes asynchronously — keep them until close() returns, at least.
+   * Mirrors io_uring_queue_exit().
+   */
+  close(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    // Point every pooled handle at an empty view first: a stale Sqe/Cqe then reads
+    // undefined and writes nothing, instead of touching unmapped memory.
+    const empty = new Uint32Array(0);
+    for (const s of this.#sqePool) s.u32 = empty;
+    for (const c of this.#cqePool) c.u32 = empty;
+    this.sqRing = this.cqRing = this.sqes = empty;
+    if (this.#memory.mode === "mmap") {
+      unmapRegion(this.#memory.sqes);
+      unmapRegion(this.#memory.sq);
+    }
+    closeFd(fd);
+    this.#registeredBuffers = null;
+    this.#registeredBufferTable = null;
+    this.#eventfd = -1;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+const MEMLOCK_ADVICE =
+  "registered buffers are pinned memory: raise RLIMIT_MEMLOCK (`ulimit -l`, LimitMEMLOCK= in systemd) or register less.";
+
+function enterAdvice(r: number): string | undefined {
+  if (r === -EBUSY)
+    return "the completion queue is full and the kernel holds overflowed completions: reap CQEs (cqeSeen/cqAdvance), then submit again.";
+  if (r === -EAGAIN) return "the kernel could not allocate memory for the request right now: reap completions and retry.";
+  return undefined;
+}
+
+function errnoCode(r: number): string {
+  return new UringError(r, "").code;
+}
+
+function roundupPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}

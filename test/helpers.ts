@@ -1,0 +1,23 @@
+/** Shared test plumbing: the io_uring availability gate, temp dirs, and the memory modes. */
+import { describe, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MemoryMode } from "../lib/memory.ts";
+
+/** Why kernel tests are skipped here, or "" when io_uring works (decided in test/preload.ts). */
+export const unavailable: string = (globalThis as { __BUN_URING_UNAVAILABLE__?: string }).__BUN_URING_UNAVAILABLE__ ?? "";
+
+/** A test that needs the kernel: skipped, with the reason in its name, where io_uring is unavailable. */
+export const kernelTest: typeof test = (unavailable ? test.skip : test) as typeof test;
+/** A describe block that needs the kernel. */
+export const describeKernel: typeof describe = (unavailable ? describe.skip : describe) as typeof describe;
+
+/** Both memory modes; the raw-ring suite runs once in each. */
+export const MEMORY_MODES: MemoryMode[] = ["shared", "mmap"];
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = "bun-uring-"): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
