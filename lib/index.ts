@@ -4,7 +4,7 @@
  * The raw tier mirrors liburing: `IoUring` (struct io_uring), `Sqe`/`Cqe`,
  * and one `prep*` helper per io_uring_prep_*(). Constants keep their C names.
  */
-export { IoUring, Probe, type RingMemoryInfo } from "./ring.ts";
+export { IoUring, Probe, type RingCounters, type RingMemoryInfo, type SharedRing, type SharedRole } from "./ring.ts";
 export { Cqe, Sqe, type U64 } from "./sqe.ts";
 export * from "./prep.ts";
 export { IoVecs, Timespec } from "./structs.ts";

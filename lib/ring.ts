@@ -49,7 +49,7 @@ import {
   IO_URING_OP_SUPPORTED,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { check, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
+import { check, errnoName, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
 import { CQ_OFF, GETEVENTS_ARG, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
 import {
   addressOf,
@@ -84,6 +84,31 @@ export interface RingMemoryInfo {
   readonly cq: Region;
   /** The SQE array. */
   readonly sqes: Region;
+}
+
+/** Which index writer a shared handle is: the SQ tail's ("submitter"), the CQ head's ("reaper"), or both. */
+export type SharedRole = "submitter" | "reaper" | "both";
+
+/** A ring described for another thread: plain data and SharedArrayBuffers, safe to postMessage. */
+export interface SharedRing {
+  readonly fd: number;
+  /** The 30 u32 words of the io_uring_params the kernel returned (flags, sizes, ring offsets). */
+  readonly params: readonly number[];
+  readonly rings: Region & { buffer: SharedArrayBuffer };
+  readonly sqes: Region & { buffer: SharedArrayBuffer };
+  readonly role: SharedRole;
+}
+
+/** What `ring.counters()` returns: every head, tail and flag word of both rings. */
+export interface RingCounters {
+  sqHead: number;
+  sqTail: number;
+  sqeTail: number;
+  cqHead: number;
+  cqTail: number;
+  sqFlags: number;
+  cqOverflow: number;
+  sqDropped: number;
 }
 
 /** The kernel's answer to IORING_REGISTER_PROBE. Mirrors `struct io_uring_probe`. */
@@ -169,6 +194,12 @@ export class IoUring {
   readonly #sqePool: Sqe[];
   readonly #cqePool: Cqe[];
   readonly #memory: RingMemoryInfo;
+  readonly #params: Uint32Array;
+  /** Attached from another thread's ring: never closes the fd. */
+  readonly #attached: boolean = false;
+  /** Which indexes this handle may write (see share()). */
+  #canSubmit = true;
+  #canReap = true;
   /** Owner references: registered buffers, their iovec table, scratch structs the kernel reads. */
   #registeredBuffers: ArrayBufferView[] | null = null;
   #registeredBufferTable: Uint32Array | null = null;
@@ -178,141 +209,38 @@ export class IoUring {
   readonly #waitTs = new Timespec();
   readonly #waitArgAddr: number;
 
-  constructor(entries: number, options?: IoUringOptions) {
-    if (typeof entries !== "number" || !Number.isInteger(entries)) {
-      throw invalidArgument("entries", `Expected an integer; got ${String(entries)}.`, "type");
+  constructor(entries: number, options?: IoUringOptions);
+  /** @internal attach to a shared ring — use `IoUring.attach()`. */
+  constructor(shared: SharedRing);
+  constructor(entries: number | SharedRing, options?: IoUringOptions) {
+    let params: Uint32Array;
+    let memory: RingMemoryInfo;
+    if (typeof entries === "object" && entries !== null && "rings" in entries) {
+      const shared = checkShared(entries);
+      params = Uint32Array.from(shared.params);
+      memory = { mode: "shared", sq: shared.rings, cq: shared.rings, sqes: shared.sqes };
+      this.fd = shared.fd;
+      this.#attached = true;
+      this.#canSubmit = shared.role !== "reaper";
+      this.#canReap = shared.role !== "submitter";
+    } else {
+      const made = setupRing(entries as number, options);
+      this.fd = made.fd;
+      params = made.params;
+      memory = made.memory;
     }
-    const o = parseOptions(IoUringOptionsSchema, options, "options");
-    if (entries < 1 || (entries > KERN_MAX_ENTRIES && !o.clamp)) {
-      throw invalidArgument("entries", `Expected 1 to ${KERN_MAX_ENTRIES} (or set clamp); got ${entries}.`, "range");
-    }
-    let flags = o.flags ?? 0;
-    if (o.cqEntries !== undefined) {
-      if (o.cqEntries < entries) {
-        throw invalidArgument("options.cqEntries", `Must be ≥ entries (${entries}); got ${o.cqEntries}.`, "range");
-      }
-      flags |= IORING_SETUP_CQSIZE;
-    }
-    if (o.sqpoll) flags |= IORING_SETUP_SQPOLL;
-    if (o.sqThreadCpu !== undefined) flags |= IORING_SETUP_SQ_AFF;
-    if ((o.sqThreadIdle !== undefined || o.sqThreadCpu !== undefined) && !(flags & IORING_SETUP_SQPOLL)) {
-      throw invalidArgument("options.sqThreadIdle", "sqThreadIdle and sqThreadCpu need sqpoll: true.", "value");
-    }
-    if (o.coopTaskrun) flags |= IORING_SETUP_COOP_TASKRUN;
-    if (o.taskrunFlag) flags |= IORING_SETUP_TASKRUN_FLAG;
-    if (o.singleIssuer) flags |= IORING_SETUP_SINGLE_ISSUER;
-    if (o.deferTaskrun) flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
-    if (o.submitAll) flags |= IORING_SETUP_SUBMIT_ALL;
-    if (o.clamp) flags |= IORING_SETUP_CLAMP;
-    flags >>>= 0;
-
-    // Sizes the kernel will choose (io_uring_setup rounds both up to powers of two).
-    const clamp = (flags & IORING_SETUP_CLAMP) !== 0;
-    const sqWant = roundupPow2(Math.min(entries, clamp ? KERN_MAX_ENTRIES : entries));
-    let cqWant = 2 * sqWant;
-    if (o.cqEntries !== undefined) cqWant = roundupPow2(Math.min(o.cqEntries, clamp ? KERN_MAX_CQ_ENTRIES : o.cqEntries));
-
-    // Try the best layout first and fall back on EINVAL, as liburing does for NO_SQARRAY:
-    // shared memory (NO_MMAP), without the SQ index array (NO_SQARRAY), then without each.
-    const mode = o.memory ?? "auto";
-    const userChoseSqArray = (flags & IORING_SETUP_NO_SQARRAY) !== 0;
-    const attempts: SetupAttempt[] = [];
-    for (const m of mode === "auto" ? (["shared", "mmap"] as const) : [mode]) {
-      attempts.push({ flags: flags | IORING_SETUP_NO_SQARRAY, mode: m });
-      if (!userChoseSqArray) attempts.push({ flags, mode: m });
-    }
-
-    const params = new Uint32Array(w(PARAMS.SIZE));
-    const paramsAddr = addressOf(params);
-    let fd = -EINVAL;
-    let used: SetupAttempt = attempts[0]!;
-    let shared: { rings: Region; sqes: Region } | null = null;
-    for (const attempt of attempts) {
-      params.fill(0);
-      params[w(PARAMS.flags)] = attempt.flags;
-      params[w(PARAMS.cq_entries)] = cqWant;
-      params[w(PARAMS.sq_thread_idle)] = o.sqThreadIdle ?? 0;
-      params[w(PARAMS.sq_thread_cpu)] = o.sqThreadCpu ?? 0;
-      shared = null;
-      if (attempt.mode === "shared") {
-        const cqeSize = attempt.flags & IORING_SETUP_CQE32 ? 32 : 16;
-        const sqeSize = attempt.flags & IORING_SETUP_SQE128 ? 128 : 64;
-        const noSqArray = (attempt.flags & IORING_SETUP_NO_SQARRAY) !== 0;
-        shared = {
-          rings: allocShared(ringRegionBytes(sqWant, cqWant, cqeSize, !noSqArray)),
-          sqes: allocShared(sqeRegionBytes(sqWant, sqeSize)),
-        };
-        params[w(PARAMS.flags)] = attempt.flags | IORING_SETUP_NO_MMAP;
-        setU64(params, w(PARAMS.sq_off + SQ_OFF.user_addr), shared.sqes.address);
-        setU64(params, w(PARAMS.cq_off + CQ_OFF.user_addr), shared.rings.address);
-      }
-      fd = ioUringSetup(entries, paramsAddr);
-      used = attempt;
-      if (fd !== -EINVAL) break;
-    }
-    if (fd < 0) {
-      throw new UringError(fd, "io_uring_setup", { advice: setupAdvice(errnoCode(fd)) });
-    }
-
-    this.fd = fd;
+    this.#params = params;
+    this.#memory = memory;
     this.flags = params[w(PARAMS.flags)]!;
     this.features = params[w(PARAMS.features)]!;
     this.sqEntries = params[w(PARAMS.sq_entries)]!;
     this.cqEntries = params[w(PARAMS.cq_entries)]!;
     const sqOff = (f: number) => params[w(PARAMS.sq_off + f)]!;
     const cqOff = (f: number) => params[w(PARAMS.cq_off + f)]!;
-    const sqeSize = this.flags & IORING_SETUP_SQE128 ? 128 : 64;
-    const cqeSize = this.flags & IORING_SETUP_CQE32 ? 32 : 16;
-    const hasSqArray = (this.flags & IORING_SETUP_NO_SQARRAY) === 0;
-    // The ring region must hold the CQEs and, without NO_SQARRAY, the SQ index array.
-    const ringBytes = Math.max(
-      cqOff(CQ_OFF.cqes) + this.cqEntries * cqeSize,
-      hasSqArray ? sqOff(SQ_OFF.array) + this.sqEntries * 4 : 0,
-    );
-    const sqeBytes = this.sqEntries * sqeSize;
-
-    let rings: Region;
-    let sqesRegion: Region;
-    if (used.mode === "shared") {
-      rings = shared!.rings;
-      sqesRegion = shared!.sqes;
-      if (ringBytes > rings.byteLength || sqeBytes > sqesRegion.byteLength) {
-        closeFd(fd);
-        this.fd = -1;
-        throw new Error(
-          `bun-uring: the kernel's ring layout (${ringBytes} B) does not fit the ${rings.byteLength} B allocated for it; ` +
-            `use { memory: "mmap" } and report this kernel version`,
-        );
-      }
-    } else {
-      if (!(this.features & IORING_FEAT_SINGLE_MMAP)) {
-        closeFd(fd);
-        this.fd = -1;
-        throw new UringError(-EINVAL, "io_uring_setup", {
-          advice: "this kernel lacks IORING_FEAT_SINGLE_MMAP (Linux ≥ 5.4 is required).",
-        });
-      }
-      const r = mapRegion(fd, ringBytes, IORING_OFF_SQ_RING);
-      if (typeof r === "number") {
-        closeFd(fd);
-        this.fd = -1;
-        throw new UringError(r, "mmap", { advice: "mapping the SQ/CQ rings failed." });
-      }
-      const s = mapRegion(fd, sqeBytes, IORING_OFF_SQES);
-      if (typeof s === "number") {
-        unmapRegion(r);
-        closeFd(fd);
-        this.fd = -1;
-        throw new UringError(s, "mmap", { advice: "mapping the SQE array failed." });
-      }
-      rings = r;
-      sqesRegion = s;
-    }
-    this.#memory = { mode: used.mode, sq: rings, cq: rings, sqes: sqesRegion };
-
+    const rings = memory.sq;
     this.sqRing = new Uint32Array(rings.buffer, rings.byteOffset, rings.byteLength >>> 2);
     this.cqRing = this.sqRing;
-    this.sqes = new Uint32Array(sqesRegion.buffer, sqesRegion.byteOffset, sqesRegion.byteLength >>> 2);
+    this.sqes = new Uint32Array(memory.sqes.buffer, memory.sqes.byteOffset, memory.sqes.byteLength >>> 2);
     this.#sqKHead = w(sqOff(SQ_OFF.head));
     this.#sqKTail = w(sqOff(SQ_OFF.tail));
     this.#sqKFlags = w(sqOff(SQ_OFF.flags));
@@ -325,17 +253,17 @@ export class IoUring {
     this.#sqpoll = (this.flags & IORING_SETUP_SQPOLL) !== 0;
     this.#iopoll = (this.flags & IORING_SETUP_IOPOLL) !== 0;
 
-    // The SQ index array is identity-mapped once: SQE slot i is always array entry i.
-    if (hasSqArray) {
+    // The SQ index array is identity-mapped once, by the ring's creator: SQE slot i is always array entry i.
+    if (!this.#attached && (this.flags & IORING_SETUP_NO_SQARRAY) === 0) {
       const array = w(sqOff(SQ_OFF.array));
       for (let i = 0; i < this.sqEntries; i++) this.sqRing[array + i] = i;
     }
-    // The kernel starts both rings at 0, but a shared ring attached later need not.
-    this.#sqeTail = this.#sqeHead = this.sqRing[this.#sqKTail]!;
-    this.#cqHead = this.cqRing[this.#cqKHead]!;
+    // A new ring starts at 0; a ring attached from another thread starts where its owner left off.
+    this.#sqeTail = this.#sqeHead = loadAcquire(this.sqRing, this.#sqKTail);
+    this.#cqHead = loadAcquire(this.cqRing, this.#cqKHead);
 
-    const sqeWords = sqeSize >>> 2;
-    const cqeWords = cqeSize >>> 2;
+    const sqeWords = this.flags & IORING_SETUP_SQE128 ? 32 : 16;
+    const cqeWords = this.flags & IORING_SETUP_CQE32 ? 8 : 4;
     const cqes = w(cqOff(CQ_OFF.cqes));
     this.#sqePool = Array.from({ length: this.sqEntries }, (_, i) => new Sqe(this.sqes, i * sqeWords));
     this.#cqePool = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.cqRing, cqes + i * cqeWords));
@@ -344,10 +272,84 @@ export class IoUring {
     this.#waitArg[w(GETEVENTS_ARG.sigmask_sz)] = 8; // _NSIG / 8
   }
 
+  /**
+   * Build a second `IoUring` over a ring another thread created, from the
+   * structured-clonable description its owner made with `ring.share()` (post it
+   * to a Worker with `postMessage`). The new handle has the role the owner gave
+   * away: "reaper" (reads CQEs, writes the CQ head), "submitter" (fills SQEs,
+   * writes the SQ tail) or "both". It never closes the ring fd: the owner does.
+   */
+  static attach(shared: SharedRing): IoUring {
+    return new IoUring(shared);
+  }
+
+  /**
+   * Describe this ring for `IoUring.attach()` in another thread, handing it
+   * `role`; this handle gives that role up (its calls for it throw
+   * ERR_URING_ROLE), because each index has exactly one writer: the SQ tail
+   * one submitter, the CQ head one reaper. Needs shared memory (`memory.mode`
+   * "shared"). Refused where the kernel would refuse the other thread:
+   * IORING_SETUP_SINGLE_ISSUER rings can only submit from their creator, and
+   * IORING_SETUP_DEFER_TASKRUN rings only complete work when their creator
+   * enters, so they can hand out neither role.
+   */
+  share(role: SharedRole = "reaper"): SharedRing {
+    if (this.fd < 0) throw ringClosed("share");
+    if (role !== "reaper" && role !== "submitter" && role !== "both") {
+      throw invalidArgument("role", `Expected "reaper", "submitter" or "both"; got ${String(role)}.`);
+    }
+    if (this.#memory.mode !== "shared") {
+      throw roleError(`share() needs the rings in SharedArrayBuffers (memory "shared"); this ring uses "${this.#memory.mode}"`);
+    }
+    if (role !== "reaper" && this.flags & IORING_SETUP_SINGLE_ISSUER) {
+      throw roleError("a SINGLE_ISSUER ring can only submit from the thread that created it: share it as \"reaper\"");
+    }
+    if (this.flags & IORING_SETUP_DEFER_TASKRUN) {
+      throw roleError("a DEFER_TASKRUN ring completes work only when its creator enters the kernel: it cannot be shared");
+    }
+    if (role !== "submitter" && !this.#canReap) throw roleError("this handle is not the reaper: it cannot give that role away");
+    if (role !== "reaper" && !this.#canSubmit) throw roleError("this handle is not the submitter: it cannot give that role away");
+    if (role !== "submitter") this.#canReap = false;
+    if (role !== "reaper") this.#canSubmit = false;
+    return {
+      fd: this.fd,
+      params: Array.from(this.#params),
+      rings: { ...this.#memory.sq },
+      sqes: { ...this.#memory.sqes },
+      role,
+    } as SharedRing;
+  }
+
   /** Which memory mode the rings use, and the buffers holding them. In "mmap" mode the buffers
    *  are views of the mapping: they must not be touched after `close()`. */
   get memory(): RingMemoryInfo {
     return this.#memory;
+  }
+
+  /**
+   * A snapshot of every ring counter, for learning and debugging (each read is an acquire load):
+   * `sqHead` (kernel writes), `sqTail` (published by us), `sqeTail` (our private next-SQE counter,
+   * ahead of sqTail by the SQEs filled but not yet submitted), `cqHead` (we write), `cqTail` (kernel
+   * writes), `sqFlags` (IORING_SQ_*), `cqOverflow`, `sqDropped`.
+   */
+  counters(): RingCounters {
+    if (this.fd < 0) throw ringClosed("counters");
+    return {
+      sqHead: loadAcquire(this.sqRing, this.#sqKHead),
+      sqTail: loadAcquire(this.sqRing, this.#sqKTail),
+      sqeTail: this.#sqeTail,
+      cqHead: loadAcquire(this.cqRing, this.#cqKHead),
+      cqTail: loadAcquire(this.cqRing, this.#cqKTail),
+      sqFlags: loadAcquire(this.sqRing, this.#sqKFlags),
+      cqOverflow: loadAcquire(this.cqRing, this.#cqKOverflow),
+      sqDropped: loadAcquire(this.sqRing, this.#sqKDropped),
+    };
+  }
+
+  /** The error for a call this handle may not make: the ring is closed, or the role was given away. */
+  #refuse(method: string): Error {
+    if (this.fd < 0) return ringClosed(method);
+    return roleError(`${method}() needs the ${this.#canSubmit ? "reaper" : "submitter"} role, which this handle gave away with share() or never had`);
   }
 
   // ------------------------------------------------------------------ submission
@@ -357,7 +359,7 @@ export class IoUring {
    * Mirrors io_uring_get_sqe().
    */
   getSqe(): Sqe | null {
-    if (this.fd < 0) throw ringClosed("getSqe");
+    if (!this.#canSubmit) throw this.#refuse("getSqe");
     const next = add32(this.#sqeTail, 1);
     // acquire: the slots the kernel has consumed (head moved past) are free to refill
     if (sub32(next, loadAcquire(this.sqRing, this.#sqKHead)) > this.sqEntries) return null;
@@ -456,19 +458,19 @@ export class IoUring {
    * @throws {UringError} EBUSY/EAGAIN (reap completions, then retry), EBADF, …
    */
   submit(): number {
-    if (this.fd < 0) throw ringClosed("submit");
+    if (!this.#canSubmit) throw this.#refuse("submit");
     return this.#submit(0, false);
   }
 
   /** Submit, then wait until at least `waitNr` completions are in the CQ. Mirrors io_uring_submit_and_wait(). */
   submitAndWait(waitNr: number): number {
-    if (this.fd < 0) throw ringClosed("submitAndWait");
+    if (!this.#canSubmit) throw this.#refuse("submitAndWait");
     return this.#submit(waitNr >>> 0, false);
   }
 
   /** Submit, and always enter to reap (runs deferred task work). Mirrors io_uring_submit_and_get_events(). */
   submitAndGetEvents(): number {
-    if (this.fd < 0) throw ringClosed("submitAndGetEvents");
+    if (!this.#canSubmit) throw this.#refuse("submitAndGetEvents");
     return this.#submit(0, true);
   }
 
@@ -507,7 +509,7 @@ export class IoUring {
    * Mirrors io_uring_peek_cqe().
    */
   peekCqe(): Cqe | null {
-    if (this.fd < 0) throw ringClosed("peekCqe");
+    if (!this.#canReap) throw this.#refuse("peekCqe");
     if (this.cqReady() > 0) return this.#cqePool[this.#cqHead & this.#cqMask]!;
     if (this.#cqNeedsFlush()) {
       this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
@@ -523,7 +525,7 @@ export class IoUring {
 
   /** Wait until at least `waitNr` CQEs are ready; return the first. Mirrors io_uring_wait_cqe_nr(). */
   waitCqeNr(waitNr: number): Cqe {
-    if (this.fd < 0) throw ringClosed("waitCqeNr");
+    if (!this.#canReap) throw this.#refuse("waitCqeNr");
     const want = Math.max(1, waitNr >>> 0);
     for (;;) {
       if (this.cqReady() >= want) return this.#cqePool[this.#cqHead & this.#cqMask]!;
@@ -537,7 +539,7 @@ export class IoUring {
    * Mirrors io_uring_wait_cqes() / io_uring_wait_cqe_timeout().
    */
   waitCqeTimeout(timeoutMs: number, waitNr = 1): Cqe | null {
-    if (this.fd < 0) throw ringClosed("waitCqeTimeout");
+    if (!this.#canReap) throw this.#refuse("waitCqeTimeout");
     if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
       throw invalidArgument("timeoutMs", `Expected a finite number ≥ 0; got ${timeoutMs}.`, "range");
     }
@@ -557,7 +559,7 @@ export class IoUring {
    * Call `cqAdvance(n)` when done with them. Mirrors io_uring_peek_batch_cqe().
    */
   peekBatchCqe(out: Cqe[], max = out.length): number {
-    if (this.fd < 0) throw ringClosed("peekBatchCqe");
+    if (!this.#canReap) throw this.#refuse("peekBatchCqe");
     let ready = this.cqReady();
     if (ready === 0 && this.#cqNeedsFlush()) {
       this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
@@ -576,7 +578,7 @@ export class IoUring {
    * If `fn` throws, the CQEs before it and the one it threw on are consumed.
    */
   forEachCqe(fn: (cqe: Cqe) => void): number {
-    if (this.fd < 0) throw ringClosed("forEachCqe");
+    if (!this.#canReap) throw this.#refuse("forEachCqe");
     let ready = this.cqReady();
     if (ready === 0 && this.#cqNeedsFlush()) {
       this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
@@ -598,8 +600,8 @@ export class IoUring {
 
   /** Hand `n` CQE slots back to the kernel. Mirrors io_uring_cq_advance(). */
   cqAdvance(n: number): void {
+    if (!this.#canReap) throw this.#refuse("cqAdvance");
     if (n <= 0) return;
-    if (this.fd < 0) throw ringClosed("cqAdvance");
     this.#cqHead = add32(this.#cqHead, n);
     // release: our reads of those CQEs are done before the kernel may overwrite the slots
     storeRelease(this.cqRing, this.#cqKHead, this.#cqHead);
@@ -734,12 +736,15 @@ export class IoUring {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
+    this.#canSubmit = this.#canReap = false;
     // Point every pooled handle at an empty view first: a stale Sqe/Cqe then reads
     // undefined and writes nothing, instead of touching unmapped memory.
     const empty = new Uint32Array(0);
     for (const s of this.#sqePool) s.u32 = empty;
     for (const c of this.#cqePool) c.u32 = empty;
     this.sqRing = this.cqRing = this.sqes = empty;
+    // An attached handle only drops its views: the owner unmaps and closes.
+    if (this.#attached) return;
     if (this.#memory.mode === "mmap") {
       unmapRegion(this.#memory.sqes);
       unmapRegion(this.#memory.sq);
@@ -755,6 +760,146 @@ export class IoUring {
   }
 }
 
+/** io_uring_setup() with the best layout the kernel takes, and the ring memory mapped or allocated. */
+function setupRing(entries: number, options?: IoUringOptions): { fd: number; params: Uint32Array; memory: RingMemoryInfo } {
+  if (typeof entries !== "number" || !Number.isInteger(entries)) {
+    throw invalidArgument("entries", `Expected an integer; got ${String(entries)}.`, "type");
+  }
+  const o = parseOptions(IoUringOptionsSchema, options, "options");
+  if (entries < 1 || (entries > KERN_MAX_ENTRIES && !o.clamp)) {
+    throw invalidArgument("entries", `Expected 1 to ${KERN_MAX_ENTRIES} (or set clamp); got ${entries}.`, "range");
+  }
+  let flags = o.flags ?? 0;
+  if (o.cqEntries !== undefined) {
+    if (o.cqEntries < entries) {
+      throw invalidArgument("options.cqEntries", `Must be ≥ entries (${entries}); got ${o.cqEntries}.`, "range");
+    }
+    flags |= IORING_SETUP_CQSIZE;
+  }
+  if (o.sqpoll) flags |= IORING_SETUP_SQPOLL;
+  if (o.sqThreadCpu !== undefined) flags |= IORING_SETUP_SQ_AFF;
+  if ((o.sqThreadIdle !== undefined || o.sqThreadCpu !== undefined) && !(flags & IORING_SETUP_SQPOLL)) {
+    throw invalidArgument("options.sqThreadIdle", "sqThreadIdle and sqThreadCpu need sqpoll: true.", "value");
+  }
+  if (o.coopTaskrun) flags |= IORING_SETUP_COOP_TASKRUN;
+  if (o.taskrunFlag) flags |= IORING_SETUP_TASKRUN_FLAG;
+  if (o.singleIssuer) flags |= IORING_SETUP_SINGLE_ISSUER;
+  if (o.deferTaskrun) flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+  if (o.submitAll) flags |= IORING_SETUP_SUBMIT_ALL;
+  if (o.clamp) flags |= IORING_SETUP_CLAMP;
+  flags >>>= 0;
+
+  // Sizes the kernel will choose (io_uring_setup rounds both up to powers of two).
+  const clamp = (flags & IORING_SETUP_CLAMP) !== 0;
+  const sqWant = roundupPow2(Math.min(entries, clamp ? KERN_MAX_ENTRIES : entries));
+  let cqWant = 2 * sqWant;
+  if (o.cqEntries !== undefined) cqWant = roundupPow2(Math.min(o.cqEntries, clamp ? KERN_MAX_CQ_ENTRIES : o.cqEntries));
+
+  // Try the best layout first and fall back on EINVAL, as liburing does for NO_SQARRAY:
+  // shared memory (NO_MMAP), without the SQ index array (NO_SQARRAY), then without each.
+  const mode = o.memory ?? "auto";
+  const userChoseNoSqArray = (flags & IORING_SETUP_NO_SQARRAY) !== 0;
+  const attempts: SetupAttempt[] = [];
+  for (const m of mode === "auto" ? (["shared", "mmap"] as const) : [mode]) {
+    attempts.push({ flags: flags | IORING_SETUP_NO_SQARRAY, mode: m });
+    if (!userChoseNoSqArray) attempts.push({ flags, mode: m });
+  }
+
+  const params = new Uint32Array(w(PARAMS.SIZE));
+  const paramsAddr = addressOf(params);
+  let fd = -EINVAL;
+  let used: SetupAttempt = attempts[0]!;
+  let shared: { rings: Region; sqes: Region } | null = null;
+  for (const attempt of attempts) {
+    params.fill(0);
+    params[w(PARAMS.flags)] = attempt.flags;
+    params[w(PARAMS.cq_entries)] = cqWant;
+    params[w(PARAMS.sq_thread_idle)] = o.sqThreadIdle ?? 0;
+    params[w(PARAMS.sq_thread_cpu)] = o.sqThreadCpu ?? 0;
+    shared = null;
+    if (attempt.mode === "shared") {
+      const cqeSize = attempt.flags & IORING_SETUP_CQE32 ? 32 : 16;
+      const sqeSize = attempt.flags & IORING_SETUP_SQE128 ? 128 : 64;
+      const noSqArray = (attempt.flags & IORING_SETUP_NO_SQARRAY) !== 0;
+      shared = {
+        rings: allocShared(ringRegionBytes(sqWant, cqWant, cqeSize, !noSqArray)),
+        sqes: allocShared(sqeRegionBytes(sqWant, sqeSize)),
+      };
+      params[w(PARAMS.flags)] = attempt.flags | IORING_SETUP_NO_MMAP;
+      setU64(params, w(PARAMS.sq_off + SQ_OFF.user_addr), shared.sqes.address);
+      setU64(params, w(PARAMS.cq_off + CQ_OFF.user_addr), shared.rings.address);
+    }
+    fd = ioUringSetup(entries, paramsAddr);
+    used = attempt;
+    if (fd !== -EINVAL) break;
+  }
+  if (fd < 0) {
+    throw new UringError(fd, "io_uring_setup", { advice: setupAdvice(errnoName(fd)) });
+  }
+
+  const ringFlags = params[w(PARAMS.flags)]!;
+  const sqEntries = params[w(PARAMS.sq_entries)]!;
+  const cqEntries = params[w(PARAMS.cq_entries)]!;
+  const sqOff = (f: number) => params[w(PARAMS.sq_off + f)]!;
+  const cqOff = (f: number) => params[w(PARAMS.cq_off + f)]!;
+  const sqeSize = ringFlags & IORING_SETUP_SQE128 ? 128 : 64;
+  const cqeSize = ringFlags & IORING_SETUP_CQE32 ? 32 : 16;
+  // The ring region must hold the CQEs and, without NO_SQARRAY, the SQ index array.
+  const ringBytes = Math.max(
+    cqOff(CQ_OFF.cqes) + cqEntries * cqeSize,
+    ringFlags & IORING_SETUP_NO_SQARRAY ? 0 : sqOff(SQ_OFF.array) + sqEntries * 4,
+  );
+  const sqeBytes = sqEntries * sqeSize;
+  const fail = (err: Error): never => {
+    closeFd(fd);
+    throw err;
+  };
+
+  if (used.mode === "shared") {
+    const { rings, sqes } = shared!;
+    if (ringBytes > rings.byteLength || sqeBytes > sqes.byteLength) {
+      fail(
+        new Error(
+          `bun-uring: the kernel's ring layout (${ringBytes} B) does not fit the ${rings.byteLength} B allocated for it; ` +
+            `use { memory: "mmap" } and report this kernel version`,
+        ),
+      );
+    }
+    return { fd, params, memory: { mode: "shared", sq: rings, cq: rings, sqes } };
+  }
+  if (!(params[w(PARAMS.features)]! & IORING_FEAT_SINGLE_MMAP)) {
+    fail(new UringError(-EINVAL, "io_uring_setup", { advice: "this kernel lacks IORING_FEAT_SINGLE_MMAP (Linux ≥ 5.4 is required)." }));
+  }
+  const rings = mapRegion(fd, ringBytes, IORING_OFF_SQ_RING);
+  if (typeof rings === "number") return fail(new UringError(rings, "mmap", { advice: "mapping the SQ/CQ rings failed." }));
+  const sqes = mapRegion(fd, sqeBytes, IORING_OFF_SQES);
+  if (typeof sqes === "number") {
+    unmapRegion(rings);
+    return fail(new UringError(sqes, "mmap", { advice: "mapping the SQE array failed." }));
+  }
+  return { fd, params, memory: { mode: "mmap", sq: rings, cq: rings, sqes } };
+}
+
+/** Validate a SharedRing that came through postMessage. */
+function checkShared(shared: SharedRing): SharedRing {
+  const ok =
+    Number.isInteger(shared.fd) &&
+    shared.fd >= 0 &&
+    Array.isArray(shared.params) &&
+    shared.params.length === w(PARAMS.SIZE) &&
+    shared.rings?.buffer instanceof SharedArrayBuffer &&
+    shared.sqes?.buffer instanceof SharedArrayBuffer &&
+    (shared.role === "reaper" || shared.role === "submitter" || shared.role === "both");
+  if (!ok) throw invalidArgument("shared", "Expected the object ring.share() returned (fd, params, rings, sqes, role).", "type");
+  return shared;
+}
+
+function roleError(message: string): Error {
+  const err = new Error(`bun-uring: ${message}`);
+  (err as { code?: string }).code = "ERR_URING_ROLE";
+  return err;
+}
+
 const MEMLOCK_ADVICE =
   "registered buffers are pinned memory: raise RLIMIT_MEMLOCK (`ulimit -l`, LimitMEMLOCK= in systemd) or register less.";
 
@@ -763,10 +908,6 @@ function enterAdvice(r: number): string | undefined {
     return "the completion queue is full and the kernel holds overflowed completions: reap CQEs (cqeSeen/cqAdvance), then submit again.";
   if (r === -EAGAIN) return "the kernel could not allocate memory for the request right now: reap completions and retry.";
   return undefined;
-}
-
-function errnoCode(r: number): string {
-  return new UringError(r, "").code;
 }
 
 function roundupPow2(n: number): number {
