@@ -17,7 +17,7 @@ for (const [name, num] of Object.entries(constants.errno)) {
 
 /**
  * The symbolic name of an errno value, sign ignored: `errnoName(-2) === "ENOENT"`.
- * Unknown numbers come back as `"E" + n`... never undefined.
+ * Unknown numbers come back as `UNKNOWN_ERRNO_<n>`, never undefined.
  */
 export function errnoName(errno: number): string {
   const n = Math.abs(errno);

@@ -484,8 +484,10 @@ export class IoUring {
 
   /** Completions waiting in the CQ. Mirrors io_uring_cq_ready(). */
   cqReady(): number {
-    // acquire: CQE bytes written before the kernel's tail store are visible to our reads
-    return sub32(loadAcquire(this.cqRing, this.#cqKTail), this.#cqHead);
+    // acquire: CQE bytes written before the kernel's tail store are visible to our reads.
+    // A handle that is not the reaper has no exact private head: it reads the reaper's.
+    const head = this.#canReap ? this.#cqHead : loadAcquire(this.cqRing, this.#cqKHead);
+    return sub32(loadAcquire(this.cqRing, this.#cqKTail), head);
   }
 
   /** Completions the kernel dropped (only without IORING_FEAT_NODROP) — `koverflow`. */
