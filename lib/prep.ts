@@ -79,7 +79,7 @@ export function cString(path: string | Uint8Array, name = "path"): Uint8Array {
   }
   if (path instanceof Uint8Array) {
     const nul = path.indexOf(0);
-    if (nul !== path.length - 1) {
+    if (path.length === 0 || nul !== path.length - 1) {
       throw invalidArgument(name, "A Uint8Array path must end with its only NUL byte (a C string).");
     }
     return path;
@@ -88,8 +88,7 @@ export function cString(path: string | Uint8Array, name = "path"): Uint8Array {
 }
 
 /** Put a path's C string in `addr`, and keep its bytes alive on the SQE handle until the kernel has read it. */
-function setPath(sqe: Sqe, path: string | Uint8Array, index: number): void {
-  const bytes = cString(path);
+function setPath(sqe: Sqe, bytes: Uint8Array, index: number): void {
   sqe.keep = bytes;
   setU64(sqe.u32, sqe.i + index, addressOf(bytes));
 }
@@ -156,15 +155,18 @@ export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
 
 /** openat(2); the CQE's res is the new fd. Mirrors io_uring_prep_openat(). Linux ≥ 5.6. */
 export function prepOpenat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags: number, mode = 0): void {
+  const bytes = cString(path); // validated before the SQE is touched
   prepRw(IORING_OP_OPENAT, sqe, dfd, 0, mode, 0);
-  setPath(sqe, path, SQW.addr);
+  setPath(sqe, bytes, SQW.addr);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
 /** Set the fixed-file slot a *_direct op installs into: liburing's __io_uring_set_target_fixed_file(). */
 function setTargetFixedFile(sqe: Sqe, fileIndex: number): void {
-  // 0 means "not direct", so slots are encoded as index + 1; IORING_FILE_INDEX_ALLOC stays as it is.
-  sqe.u32[sqe.i + SQW.fileIndex] = fileIndex === IORING_FILE_INDEX_ALLOC ? fileIndex : fileIndex + 1;
+  // 0 means "not direct", so slots are encoded as index + 1; IORING_FILE_INDEX_ALLOC (C's ~0U,
+  // also reached as -1) stays as it is.
+  const idx = fileIndex >>> 0;
+  sqe.u32[sqe.i + SQW.fileIndex] = idx === IORING_FILE_INDEX_ALLOC ? idx : (idx + 1) >>> 0;
 }
 
 /**
@@ -191,7 +193,7 @@ export function prepClose(sqe: Sqe, fd: number): void {
 /** Close fixed-file slot `fileIndex`. Mirrors io_uring_prep_close_direct(). Linux ≥ 5.15. */
 export function prepCloseDirect(sqe: Sqe, fileIndex: number): void {
   prepClose(sqe, 0);
-  sqe.u32[sqe.i + SQW.fileIndex] = fileIndex + 1;
+  sqe.u32[sqe.i + SQW.fileIndex] = ((fileIndex >>> 0) + 1) >>> 0;
 }
 
 /**
@@ -207,8 +209,9 @@ export function prepStatx(
   statxbuf: ArrayBufferView,
 ): void {
   if (statxbuf.byteLength < 256) throw invalidArgument("statxbuf", `Needs ≥ 256 bytes; got ${statxbuf.byteLength}.`, "range");
+  const bytes = cString(path);
   prepRw(IORING_OP_STATX, sqe, dfd, 0, mask, addressOf(statxbuf));
-  setPath(sqe, path, SQW.addr);
+  setPath(sqe, bytes, SQW.addr);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
