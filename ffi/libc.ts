@@ -41,6 +41,10 @@ const lib = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
   /** char *strerror(int errnum); — used only to word error messages */
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
+  /** int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen); */
+  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  /** int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen); */
+  getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   /** int getrlimit(int resource, struct rlimit *rlim); */
   getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   /** int setrlimit(int resource, const struct rlimit *rlim); */
@@ -73,6 +77,8 @@ export const sys_io_uring_register = CFunction({
 });
 
 export const { mmap, munmap, close, eventfd, strerror, getrlimit, setrlimit } = lib.symbols;
+const { setsockopt: c_setsockopt, getsockname: c_getsockname } = lib.symbols;
+export { c_getsockname, c_setsockopt };
 
 /**
  * errno lives in thread-local storage; `__errno_location()` is stable for the

@@ -10,6 +10,8 @@
  */
 import type { Pointer } from "bun:ffi";
 import {
+  c_getsockname,
+  c_setsockopt,
   close,
   errno,
   eventfd,
@@ -79,5 +81,17 @@ export function closeFd(fd: number): number {
 /** eventfd(2) with the given EFD_* flags: an fd, or -errno. */
 export function eventfdCreate(initval: number, flags: number): number {
   const r = eventfd(initval, flags);
+  return r < 0 ? -errno() : r;
+}
+
+/** setsockopt(2): 0 or -errno. `optval` is the address of `optlen` bytes. */
+export function setsockopt(fd: number, level: number, optname: number, optval: Addr, optlen: number): number {
+  const r = c_setsockopt(fd, level, optname, asPtr(optval), optlen);
+  return r < 0 ? -errno() : r;
+}
+
+/** getsockname(2): 0 or -errno; writes the sockaddr at `addr` and its length at `addrlen`. */
+export function getsockname(fd: number, addr: Addr, addrlen: Addr): number {
+  const r = c_getsockname(fd, asPtr(addr), asPtr(addrlen));
   return r < 0 ? -errno() : r;
 }

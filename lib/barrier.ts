@@ -36,6 +36,11 @@ export function storeRelease(view: Uint32Array, index: number, value: number): v
   Atomics.store(view, index, value);
 }
 
+/** Release store of a u16 index (a provided-buffer ring's tail). */
+export function storeRelease16(view: Uint16Array, index: number, value: number): void {
+  Atomics.store(view, index, value);
+}
+
 const fenceWord = new Int32Array(new SharedArrayBuffer(4));
 
 /** A full (store→load) fence: a sequentially-consistent read-modify-write

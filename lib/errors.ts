@@ -56,8 +56,8 @@ export class UringError extends Error {
   readonly errno: number;
   /** The syscall or io_uring operation that failed: `"io_uring_setup"`, `"read"`, … */
   readonly syscall: string;
-  readonly path?: string;
-  readonly dest?: string;
+  declare readonly path?: string;
+  declare readonly dest?: string;
 
   constructor(errno: number, syscall: string, details: UringErrorDetails = {}) {
     const n = -Math.abs(errno);

@@ -8,7 +8,11 @@ export { IoUring, Probe, type RingCounters, type RingMemoryInfo, type SharedRing
 export { Cqe, Sqe, type U64 } from "./sqe.ts";
 export * from "./prep.ts";
 export { IoVecs, Timespec } from "./structs.ts";
+export { BufferRing } from "./bufring.ts";
 export * from "./constants.ts";
 export { UringError, errnoName, errnoNumber, errnoMessage, type UringErrorDetails } from "./errors.ts";
 export type { IoUringOptions } from "./options.ts";
 export type { MemoryMode, Region } from "./memory.ts";
+export { Uring, UringFile, parseOpenFlags, type LinkStep, type OpOptions, type UringOptions } from "./uring.ts";
+export { UringStats, parseStatx } from "./stats.ts";
+export { sockaddr, sockaddrUnix, parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress } from "./sockaddr.ts";

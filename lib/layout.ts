@@ -96,6 +96,12 @@ export const RSRC_REGISTER = { SIZE: 32, nr: 0, flags: 4, resv2: 8, data: 16, ta
 /** struct io_uring_files_update / io_uring_rsrc_update — 16 bytes: offset, resv, data (u64). */
 export const RSRC_UPDATE = { SIZE: 16, offset: 0, resv: 4, data: 8 } as const;
 
+/** struct io_uring_buf_reg — 40 bytes (IORING_REGISTER_PBUF_RING). */
+export const BUF_REG = { SIZE: 40, ring_addr: 0, ring_entries: 8, bgid: 12, flags: 14, resv: 16 } as const;
+
+/** struct io_uring_buf — 16 bytes, one provided buffer; the ring's u16 tail overlays bytes 14–15 of entry 0. */
+export const BUF = { SIZE: 16, addr: 0, len: 8, bid: 12, resv: 14, RING_TAIL: 14 } as const;
+
 /** struct statx — 256 bytes; the fields bun-uring reads. */
 export const STATX = {
   SIZE: 256,

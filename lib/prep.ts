@@ -22,7 +22,19 @@
  * alive until then. The `Uring` Promise tier keeps everything alive for you.
  */
 import {
+  IORING_ACCEPT_MULTISHOT,
+  IORING_ASYNC_CANCEL_FD,
   IORING_FILE_INDEX_ALLOC,
+  IORING_OP_ASYNC_CANCEL,
+  IORING_OP_FALLOCATE,
+  IORING_OP_FTRUNCATE,
+  IORING_OP_LINK_TIMEOUT,
+  IORING_OP_LINKAT,
+  IORING_OP_MKDIRAT,
+  IORING_OP_RENAMEAT,
+  IORING_OP_SYMLINKAT,
+  IORING_OP_UNLINKAT,
+  IORING_RECV_MULTISHOT,
   IORING_OP_ACCEPT,
   IORING_OP_CLOSE,
   IORING_OP_CONNECT,
@@ -91,6 +103,13 @@ export function cString(path: string | Uint8Array, name = "path"): Uint8Array {
 function setPath(sqe: Sqe, bytes: Uint8Array, index: number): void {
   sqe.keep = bytes;
   setU64(sqe.u32, sqe.i + index, addressOf(bytes));
+}
+
+/** Two paths: `addr` (first) and `off` (second), both kept alive on the SQE handle. */
+function setPaths(sqe: Sqe, first: Uint8Array, second: Uint8Array): void {
+  sqe.keep = [first, second];
+  setU64(sqe.u32, sqe.i + SQW.addr, addressOf(first));
+  setU64(sqe.u32, sqe.i + SQW.off, addressOf(second));
 }
 
 /** Mirrors io_uring_prep_nop(). Linux ≥ 5.1. */
@@ -264,4 +283,115 @@ export function prepRecv(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags =
 /** shutdown(2). Mirrors io_uring_prep_shutdown(). Linux ≥ 5.11. */
 export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
   prepRw(IORING_OP_SHUTDOWN, sqe, fd, 0, how, 0);
+}
+
+/** Cancel the request whose user_data is `userData` (or, with IORING_ASYNC_CANCEL_ANY, every request;
+ *  with IORING_ASYNC_CANCEL_ALL, all matches). res: 0, −ENOENT (not found), −EALREADY (running).
+ *  Mirrors io_uring_prep_cancel64(). Linux ≥ 5.5 (flags ≥ 5.19). */
+export function prepCancel64(sqe: Sqe, userData: U64, flags = 0): void {
+  prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, 0, 0);
+  setU64(sqe.u32, sqe.i + SQW.addr, userData);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** Cancel requests on file descriptor `fd`. Mirrors io_uring_prep_cancel_fd(). Linux ≥ 5.19. */
+export function prepCancelFd(sqe: Sqe, fd: number, flags = 0): void {
+  prepRw(IORING_OP_ASYNC_CANCEL, sqe, fd, 0, 0, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = flags | IORING_ASYNC_CANCEL_FD;
+}
+
+/**
+ * A timeout for the previous SQE of a link chain (give it IOSQE_IO_LINK): if `ts` runs out first,
+ * that request is cancelled. Mirrors io_uring_prep_link_timeout(). Linux ≥ 5.5.
+ * **Safety**: keep `ts` referenced until the CQE.
+ */
+export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
+  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts.address, 1, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** renameat2(2). Mirrors io_uring_prep_renameat(). Linux ≥ 5.11. */
+export function prepRenameat(
+  sqe: Sqe,
+  olddfd: number,
+  oldpath: string | Uint8Array,
+  newdfd: number,
+  newpath: string | Uint8Array,
+  flags = 0,
+): void {
+  const a = cString(oldpath, "oldpath");
+  const b = cString(newpath, "newpath");
+  prepRw(IORING_OP_RENAMEAT, sqe, olddfd, 0, newdfd, 0);
+  setPaths(sqe, a, b);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** unlinkat(2) (AT_REMOVEDIR for a directory). Mirrors io_uring_prep_unlinkat(). Linux ≥ 5.11. */
+export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0): void {
+  const bytes = cString(path);
+  prepRw(IORING_OP_UNLINKAT, sqe, dfd, 0, 0, 0);
+  setPath(sqe, bytes, SQW.addr);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** mkdirat(2). Mirrors io_uring_prep_mkdirat(). Linux ≥ 5.15. */
+export function prepMkdirat(sqe: Sqe, dfd: number, path: string | Uint8Array, mode: number): void {
+  const bytes = cString(path);
+  prepRw(IORING_OP_MKDIRAT, sqe, dfd, 0, mode, 0);
+  setPath(sqe, bytes, SQW.addr);
+}
+
+/** symlinkat(2): a link at `linkpath` pointing to `target`. Mirrors io_uring_prep_symlinkat(). Linux ≥ 5.15. */
+export function prepSymlinkat(sqe: Sqe, target: string | Uint8Array, newdirfd: number, linkpath: string | Uint8Array): void {
+  const a = cString(target, "target");
+  const b = cString(linkpath, "linkpath");
+  prepRw(IORING_OP_SYMLINKAT, sqe, newdirfd, 0, 0, 0);
+  setPaths(sqe, a, b);
+}
+
+/** linkat(2). Mirrors io_uring_prep_linkat(). Linux ≥ 5.15. */
+export function prepLinkat(
+  sqe: Sqe,
+  olddfd: number,
+  oldpath: string | Uint8Array,
+  newdfd: number,
+  newpath: string | Uint8Array,
+  flags = 0,
+): void {
+  const a = cString(oldpath, "oldpath");
+  const b = cString(newpath, "newpath");
+  prepRw(IORING_OP_LINKAT, sqe, olddfd, 0, newdfd, 0);
+  setPaths(sqe, a, b);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+}
+
+/** fallocate(2). Mirrors io_uring_prep_fallocate() (note liburing's order: mode, offset, len). Linux ≥ 5.6. */
+export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: U64, len: U64): void {
+  prepRw(IORING_OP_FALLOCATE, sqe, fd, 0, mode, offset);
+  setU64(sqe.u32, sqe.i + SQW.addr, len);
+}
+
+/** ftruncate(2). Mirrors io_uring_prep_ftruncate(). Linux ≥ 6.9. */
+export function prepFtruncate(sqe: Sqe, fd: number, len: U64): void {
+  prepRw(IORING_OP_FTRUNCATE, sqe, fd, 0, 0, len);
+}
+
+/**
+ * accept4(2) again and again: one CQE per connection, each with IORING_CQE_F_MORE while the
+ * request stays armed. Mirrors io_uring_prep_multishot_accept(). Linux ≥ 5.19.
+ */
+export function prepMultishotAccept(sqe: Sqe, fd: number, addr: ArrayBufferView | null, addrlen: Uint32Array | null, flags = 0): void {
+  prepAccept(sqe, fd, addr, addrlen, flags);
+  sqe.u32[sqe.i] |= IORING_ACCEPT_MULTISHOT << 16;
+}
+
+/**
+ * recv(2) again and again: one CQE per message, each with IORING_CQE_F_MORE while armed. Pass
+ * `buf` null and set IOSQE_BUFFER_SELECT + `bufGroup` to receive into a provided-buffer ring (the
+ * buffer id comes in the CQE flags). Mirrors io_uring_prep_recv_multishot(). Linux ≥ 6.0.
+ */
+export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, flags = 0): void {
+  prepRw(IORING_OP_RECV, sqe, sockfd, buf ? addressOf(buf) : 0, buf ? buf.byteLength : 0, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i] |= IORING_RECV_MULTISHOT << 16;
 }

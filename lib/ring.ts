@@ -24,6 +24,7 @@ import {
   IORING_REGISTER_FILES,
   IORING_REGISTER_FILES2,
   IORING_REGISTER_FILES_UPDATE,
+  IORING_REGISTER_PBUF_RING,
   IORING_REGISTER_PROBE,
   IORING_RSRC_REGISTER_SPARSE,
   IORING_SETUP_CLAMP,
@@ -46,11 +47,13 @@ import {
   IORING_UNREGISTER_BUFFERS,
   IORING_UNREGISTER_EVENTFD,
   IORING_UNREGISTER_FILES,
+  IORING_UNREGISTER_PBUF_RING,
   IO_URING_OP_SUPPORTED,
   OPCODE_NAMES,
 } from "./constants.ts";
 import { check, errnoName, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
-import { CQ_OFF, GETEVENTS_ARG, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
+import { BufferRing } from "./bufring.ts";
+import { BUF_REG, CQ_OFF, GETEVENTS_ARG, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
 import {
   addressOf,
   allocShared,
@@ -204,6 +207,8 @@ export class IoUring {
   #registeredBuffers: ArrayBufferView[] | null = null;
   #registeredBufferTable: Uint32Array | null = null;
   #eventfd = -1;
+  /** Registered provided-buffer rings, kept alive while the kernel may pick from them. */
+  readonly #bufRings = new Map<number, BufferRing>();
   /** struct io_uring_getevents_arg + its timespec, reused by waitCqeTimeout(). */
   readonly #waitArg = new Uint32Array(w(GETEVENTS_ARG.SIZE));
   readonly #waitTs = new Timespec();
@@ -702,6 +707,27 @@ export class IoUring {
     this.#eventfd = -1;
   }
 
+  /**
+   * Register a provided-buffer ring of `entries` buffers of `bufferSize` bytes as group `bgid`.
+   * The ring keeps it referenced until unregisterBufRing() or close().
+   * Mirrors io_uring_setup_buf_ring(). Linux ≥ 5.19.
+   */
+  setupBufRing(bgid: number, entries: number, bufferSize: number): BufferRing {
+    if (this.#bufRings.has(bgid)) throw invalidArgument("bgid", `Buffer group ${bgid} is registered already.`);
+    const br = new BufferRing(bgid, entries, bufferSize);
+    this.#register(IORING_REGISTER_PBUF_RING, addressOf(br.registration()), 1, "setupBufRing", MEMLOCK_ADVICE);
+    this.#bufRings.set(bgid, br);
+    return br;
+  }
+
+  /** Mirrors io_uring_unregister_buf_ring(). */
+  unregisterBufRing(bgid: number): void {
+    const reg = new Uint32Array(w(BUF_REG.SIZE));
+    reg[w(BUF_REG.bgid)] = bgid;
+    this.#register(IORING_UNREGISTER_PBUF_RING, addressOf(reg), 1, "unregisterBufRing");
+    this.#bufRings.delete(bgid);
+  }
+
   /** Which opcodes this kernel supports. Mirrors io_uring_get_probe_ring(). */
   probe(): Probe {
     const n = 256;
@@ -754,6 +780,7 @@ export class IoUring {
     closeFd(fd);
     this.#registeredBuffers = null;
     this.#registeredBufferTable = null;
+    this.#bufRings.clear();
     this.#eventfd = -1;
   }
 

@@ -1,0 +1,1352 @@
+/**
+ * `Uring`: the safe Promise tier over the raw ring.
+ *
+ * - Operations requested in the same tick go to the kernel in one
+ *   io_uring_enter (a microtask flush); completions that happen inline during
+ *   that enter (page-cache reads, NOPs) are reaped right after it.
+ * - Anything that does not complete inline is signalled through a registered
+ *   non-blocking eventfd that Bun's own poller watches
+ *   (`Bun.file(eventfd).stream()`), so nothing blocks the event loop. The
+ *   stream exists only while operations are in flight: with nothing in
+ *   flight no handle keeps the process alive.
+ * - When the SQ is full, or `maxInFlight` operations are in the kernel,
+ *   operations wait in a JS queue and go in as space frees.
+ * - Every buffer, iovec, path, timespec and sockaddr an operation points at
+ *   is held by the operation record until its final CQE, even after an abort
+ *   has rejected the promise.
+ */
+import { z } from "zod";
+import { closeFd, eventfdCreate, getsockname, setsockopt } from "../ffi/syscalls.ts";
+import { BufferRing } from "./bufring.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_REMOVEDIR,
+  AT_SYMLINK_NOFOLLOW,
+  IORING_ACCEPT_MULTISHOT,
+  IORING_ASYNC_CANCEL_ANY,
+  IORING_CQE_F_MORE,
+  IORING_FSYNC_DATASYNC,
+  IORING_OP_ACCEPT,
+  IORING_OP_ASYNC_CANCEL,
+  IORING_OP_BIND,
+  IORING_OP_CLOSE,
+  IORING_OP_CONNECT,
+  IORING_OP_FALLOCATE,
+  IORING_OP_FSYNC,
+  IORING_OP_FTRUNCATE,
+  IORING_OP_LINKAT,
+  IORING_OP_LISTEN,
+  IORING_OP_MKDIRAT,
+  IORING_OP_NOP,
+  IORING_OP_OPENAT,
+  IORING_OP_READ,
+  IORING_OP_READV,
+  IORING_OP_RECV,
+  IORING_OP_RENAMEAT,
+  IORING_OP_SEND,
+  IORING_OP_SHUTDOWN,
+  IORING_OP_SOCKET,
+  IORING_OP_STATX,
+  IORING_OP_SYMLINKAT,
+  IORING_OP_TIMEOUT,
+  IORING_OP_UNLINKAT,
+  IORING_OP_WRITE,
+  IORING_OP_WRITEV,
+  IORING_RECV_MULTISHOT,
+  IORING_SETUP_DEFER_TASKRUN,
+  IORING_TIMEOUT_ETIME_SUCCESS,
+  IOSQE_BUFFER_SELECT,
+  IOSQE_IO_HARDLINK,
+  IOSQE_IO_LINK,
+  O_CLOEXEC,
+  O_CREAT,
+  O_TRUNC,
+  O_WRONLY,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  STATX_BASIC_STATS,
+} from "./constants.ts";
+import { invalidArgument, UringError } from "./errors.ts";
+import { addressOf } from "./memory.ts";
+import { IoUringOptionsSchema, parseOptions } from "./options.ts";
+import { cString } from "./prep.ts";
+import { IoUring } from "./ring.ts";
+import { parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress, sockaddr } from "./sockaddr.ts";
+import { setU64, SQW, type U64 } from "./sqe.ts";
+import { parseStatx, type UringStats } from "./stats.ts";
+import { IoVecs, Timespec } from "./structs.ts";
+
+const ETIME = 62;
+const ENOBUFS = 105;
+const ECANCELED = 125;
+const EEXIST = 17;
+const ENOENT = 2;
+
+/** Options of `new Uring()`: every `IoUring` option, plus the ring size and the in-flight cap. */
+export const UringOptionsSchema = z
+  .object({
+    ...IoUringOptionsSchema.shape,
+    /** SQ entries (the CQ is twice that unless cqEntries says otherwise). Default 256. */
+    entries: z.number().int().min(1).max(32768).optional(),
+    /** At most this many operations in the kernel at once; the rest wait in a JS queue. Default: the CQ size. */
+    maxInFlight: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export type UringOptions = z.input<typeof UringOptionsSchema>;
+
+/** Per-call options every method takes. */
+export interface OpOptions {
+  /** Abort the operation: it is cancelled in the kernel (IORING_OP_ASYNC_CANCEL) and the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Abort after this many milliseconds, rejecting with a TimeoutError. */
+  timeout?: number;
+}
+
+/** A step of `io.link()`: an operation described as data, submitted later as part of a chain. */
+export type LinkStep =
+  | { op: "nop" }
+  | { op: "read"; fd: number; buffer: ArrayBufferView; position?: number | bigint | null }
+  | { op: "write"; fd: number; buffer: ArrayBufferView; position?: number | bigint | null }
+  | { op: "fsync"; fd: number; datasync?: boolean }
+  | { op: "close"; fd: number }
+  | { op: "sleep"; ms: number }
+  | { op: "open"; path: string; flags?: number; mode?: number };
+
+/** The record of one operation, from request to final CQE. Plain fields for a stable shape. */
+class Op {
+  /** user_data while the op is in the kernel: slot + generation × 2^24. */
+  id = 0;
+  slot = -1;
+  opcode = 0;
+  fd = 0;
+  addr = 0;
+  len = 0;
+  off: U64 = 0;
+  opFlags = 0;
+  sqeFlags = 0;
+  ioprio = 0;
+  bufIndex = 0;
+  fileIndex = 0;
+  /** What the kernel may touch: held until the final CQE. */
+  keep: unknown = undefined;
+  name = "";
+  path: string | undefined = undefined;
+  dest: string | undefined = undefined;
+  resolve: (v: never) => void = noop;
+  reject: (e: unknown) => void = noop;
+  /** Turns a successful res into the promised value. */
+  map: ((res: number, flags: number) => unknown) | null = null;
+  /** A result that counts as success although negative (−ETIME for a sleep). */
+  okRes = 1;
+  /** Multishot: called for every CQE, the final one included. */
+  each: ((res: number, flags: number) => void) | null = null;
+  /** Internal ops (cancel requests) have no promise. */
+  internal = false;
+  settled = false;
+  inKernel = false;
+  /** Queued ops that were aborted before reaching the kernel are skipped. */
+  dropped = false;
+  /** The rest of a link chain, submitted together with this op (only on the chain's first op). */
+  chain: Op[] | null = null;
+  cleanup: (() => void) | null = null;
+}
+
+function noop(): void {}
+
+const SLOT_BITS = 24;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+const GEN_MULT = 2 ** SLOT_BITS;
+
+/** Node-style AbortError / TimeoutError. */
+function abortError(reason: unknown): Error {
+  if (reason instanceof Error && reason.name === "TimeoutError") return reason;
+  const err = new Error("The operation was aborted", { cause: reason });
+  err.name = "AbortError";
+  (err as { code?: string }).code = "ABORT_ERR";
+  return err;
+}
+
+function timeoutError(ms: number): Error {
+  const err = new Error(`The operation timed out after ${ms} ms`);
+  err.name = "TimeoutError";
+  (err as { code?: string }).code = "ETIMEDOUT";
+  return err;
+}
+
+function closedError(method: string): Error {
+  const err = new Error(`bun-uring: ${method}() called on a closed Uring`);
+  (err as { code?: string }).code = "ERR_URING_CLOSED";
+  return err;
+}
+
+function checkFd(fd: unknown, name = "fd"): number {
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw invalidArgument(name, `Expected a file descriptor (an integer ≥ 0); got ${String(fd)}.`, typeof fd === "number" ? "range" : "type");
+  }
+  return fd;
+}
+
+function checkBuffer(buf: unknown, name = "buffer"): ArrayBufferView {
+  if (!ArrayBuffer.isView(buf)) throw invalidArgument(name, `Expected a TypedArray, Buffer or DataView; got ${typeof buf}.`, "type");
+  if ((buf.buffer as ArrayBuffer).detached) throw invalidArgument(name, "The buffer is detached.");
+  return buf;
+}
+
+/** A file position: null/undefined/−1 means "the current position" (like node:fs). */
+function checkPosition(position: unknown): U64 {
+  if (position === undefined || position === null || position === -1 || position === -1n) return -1;
+  if (typeof position === "number" && Number.isSafeInteger(position) && position >= 0) return position;
+  if (typeof position === "bigint" && position >= 0n && position < 2n ** 63n) return position;
+  throw invalidArgument("position", `Expected an integer ≥ 0, or null for the current position; got ${String(position)}.`, "range");
+}
+
+function checkPath(path: unknown, name = "path"): string {
+  if (typeof path !== "string") throw invalidArgument(name, `Expected a string; got ${typeof path}.`, "type");
+  if (path.length === 0) throw invalidArgument(name, "Expected a non-empty path.");
+  return path;
+}
+
+/** Open flags as node:fs takes them: a number, or "r", "r+", "w", "w+", "a", "a+", "wx", … */
+export function parseOpenFlags(flags: string | number | undefined): number {
+  if (flags === undefined) return 0;
+  if (typeof flags === "number" && Number.isInteger(flags)) return flags;
+  const table: Record<string, number> = {
+    r: 0,
+    "r+": 2,
+    rs: 0o4010000,
+    "rs+": 0o4010002,
+    w: 0o1101,
+    wx: 0o1301,
+    "w+": 0o1102,
+    "wx+": 0o1302,
+    a: 0o2101,
+    ax: 0o2301,
+    "a+": 0o2102,
+    "ax+": 0o2302,
+  };
+  const f = typeof flags === "string" ? table[flags] : undefined;
+  if (f === undefined) throw invalidArgument("flags", `Expected a number or one of ${Object.keys(table).join(", ")}; got ${String(flags)}.`);
+  return f;
+}
+
+/** The reader of `Bun.file(eventfd).stream()`: only read() and cancel() are used. */
+interface EventfdReader {
+  read(): Promise<{ done: boolean }>;
+  cancel(): Promise<void>;
+}
+
+/** How long close() waits for cancelled operations to complete. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/** Ops still in the kernel when their Uring gave up waiting: held forever, never freed under the kernel. */
+const unfinished = new Set<Op>();
+
+/** The shared default instance, created on first use. */
+let defaultInstance: Uring | null = null;
+
+/**
+ * The safe, Promise-based io_uring API. Methods are named like `node:fs/promises`
+ * where a twin exists, and reject with `UringError` (`code`, `errno`, `syscall`, `path`).
+ *
+ * @example
+ * ```ts
+ * await using io = new Uring();
+ * const text = await io.readFile("/etc/hostname", { encoding: "utf8" });
+ * ```
+ */
+export class Uring {
+  /** The raw ring underneath (for registrations and inspection; submitting on it directly bypasses the safe tier). */
+  readonly ring: IoUring;
+  /** Operations in the kernel at most; the rest queue in JS. */
+  readonly maxInFlight: number;
+  #efd: number;
+  readonly #slots: (Op | undefined)[] = [];
+  readonly #gens: number[] = [];
+  readonly #freeSlots: number[] = [];
+  #inKernel = 0;
+  #queue: Op[] = [];
+  #queueHead = 0;
+  #flushScheduled = false;
+  #lastYield = performance.now();
+  #reader: EventfdReader | null = null;
+  #closing: Promise<void> | null = null;
+  /** close() waits on this: called when nothing is queued or in the kernel. */
+  #drained: (() => void) | null = null;
+  readonly #deferTaskrun: boolean;
+  readonly #flush = () => this.#flushNow();
+  readonly #onCqe = (cqe: { userData: number; res: number; flags: number }) => this.#complete(cqe.userData, cqe.res, cqe.flags);
+  #nextBgid = 0;
+
+  constructor(options?: UringOptions) {
+    const o = parseOptions(UringOptionsSchema, options, "options");
+    const { entries = 256, maxInFlight, ...ringOptions } = o;
+    this.ring = new IoUring(entries, ringOptions);
+    this.maxInFlight = maxInFlight ?? this.ring.cqEntries;
+    this.#deferTaskrun = (this.ring.flags & IORING_SETUP_DEFER_TASKRUN) !== 0;
+    const efd = eventfdCreate(0, 0o4000 | 0o2000000 /* EFD_NONBLOCK | EFD_CLOEXEC */);
+    if (efd < 0) {
+      this.ring.close();
+      throw new UringError(efd, "eventfd");
+    }
+    this.#efd = efd;
+    try {
+      this.ring.registerEventfd(efd);
+    } catch (e) {
+      closeFd(efd);
+      this.ring.close();
+      throw e;
+    }
+  }
+
+  /** A lazily created instance shared by scripts that don't want to manage one. Recreated if closed. */
+  static default(): Uring {
+    if (!defaultInstance || defaultInstance.closed) defaultInstance = new Uring();
+    return defaultInstance;
+  }
+
+  /** True once close() has started. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** Operations in the kernel now. */
+  get inFlight(): number {
+    return this.#inKernel;
+  }
+
+  /** Operations waiting in the JS queue for SQ space. */
+  get queued(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  // ------------------------------------------------------------------ the engine
+
+  #newOp(opcode: number, name: string): Op {
+    const op = new Op();
+    op.opcode = opcode;
+    op.name = name;
+    return op;
+  }
+
+  /** Queue `op` (and its chain) and schedule a flush; returns the op's promise. */
+  #start<T>(op: Op, opts: OpOptions | undefined): Promise<T> {
+    if (this.#closing) return Promise.reject(closedError(op.name));
+    const p = new Promise<T>((resolve, reject) => {
+      op.resolve = resolve as (v: never) => void;
+      op.reject = reject;
+    });
+    if (opts !== undefined) this.#watch(op, opts);
+    if (!op.settled) this.#enqueue(op);
+    return p;
+  }
+
+  /** Wire an op to its AbortSignal and timeout. */
+  #watch(op: Op, opts: OpOptions): void {
+    const { signal, timeout } = opts;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw invalidArgument("options.signal", "Expected an AbortSignal.", "type");
+    }
+    if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0) || !Number.isFinite(timeout))) {
+      throw invalidArgument("options.timeout", `Expected a finite number of ms ≥ 0; got ${String(timeout)}.`, "range");
+    }
+    if (signal?.aborted) {
+      op.settled = true;
+      op.reject(abortError(signal.reason));
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => this.#abort(op, abortError(signal!.reason));
+    if (signal) signal.addEventListener("abort", onAbort, { once: true });
+    if (timeout !== undefined) timer = setTimeout(() => this.#abort(op, timeoutError(timeout)), timeout);
+    op.cleanup = () => {
+      if (signal) signal.removeEventListener("abort", onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }
+
+  #enqueue(op: Op): void {
+    this.#queue.push(op);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // A loop of awaits on inline completions would otherwise run entirely in microtasks and
+    // starve timers and I/O: every 10 ms, go through the macrotask queue once.
+    if (performance.now() - this.#lastYield > 10) setImmediate(this.#flush);
+    else queueMicrotask(this.#flush);
+  }
+
+  /** Submit what is queued, reap what completed, repeat while either makes progress. */
+  #flushNow(): void {
+    this.#flushScheduled = false;
+    const ring = this.ring;
+    if (ring.closed) return;
+    for (let round = 0; ; round++) {
+      const moved = this.#fill();
+      // With DEFER_TASKRUN completions are only posted when this thread enters with GETEVENTS.
+      const getEvents = this.#deferTaskrun && this.#inKernel > 0 && round === 0;
+      if (ring.sqReady() > 0 || getEvents) {
+        try {
+          if (getEvents) ring.submitAndGetEvents();
+          else ring.submit();
+        } catch (e) {
+          // EBUSY/EAGAIN: the kernel wants completions reaped first; anything else is a bug in a
+          // submitted SQE we cannot attribute — fail every op still waiting for the kernel.
+          const code = (e as { code?: string }).code;
+          if (code !== "EBUSY" && code !== "EAGAIN") this.#failUnsubmitted(e);
+        }
+      }
+      const reaped = this.#reap();
+      if (moved === 0 && reaped === 0) break;
+    }
+    this.#updateWatcher();
+  }
+
+  /** Move queued ops into SQEs while the SQ has room and maxInFlight allows. */
+  #fill(): number {
+    const ring = this.ring;
+    let moved = 0;
+    const q = this.#queue;
+    while (this.#queueHead < q.length) {
+      const op = q[this.#queueHead]!;
+      if (op.dropped) {
+        this.#queueHead++;
+        continue;
+      }
+      const n = op.chain ? op.chain.length + 1 : 1;
+      if (this.#inKernel + n > this.maxInFlight && this.#inKernel > 0) break;
+      if (ring.sqSpaceLeft() < n) break;
+      this.#queueHead++;
+      this.#toSqe(op);
+      if (op.chain) for (const step of op.chain) this.#toSqe(step);
+      moved += n;
+    }
+    if (this.#queueHead === q.length) {
+      q.length = 0;
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > q.length) {
+      this.#queue = q.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return moved;
+  }
+
+  /** Give `op` a slot and write its SQE. */
+  #toSqe(op: Op): void {
+    let slot = this.#freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.#slots.length;
+      this.#slots.push(undefined);
+      this.#gens.push(0);
+    }
+    const gen = (this.#gens[slot]! + 1) % 0x1fffff;
+    this.#gens[slot] = gen;
+    op.slot = slot;
+    op.id = slot + gen * GEN_MULT;
+    op.inKernel = true;
+    this.#slots[slot] = op;
+    this.#inKernel++;
+    const sqe = this.ring.getSqe()!;
+    const u = sqe.u32;
+    const i = sqe.i;
+    u[i] = op.opcode | (op.sqeFlags << 8) | (op.ioprio << 16);
+    u[i + SQW.fd] = op.fd;
+    setU64(u, i + SQW.off, op.off);
+    setU64(u, i + SQW.addr, op.addr);
+    u[i + SQW.len] = op.len;
+    u[i + SQW.opFlags] = op.opFlags;
+    setU64(u, i + SQW.userData, op.id);
+    u[i + SQW.bufIndex] = op.bufIndex;
+    u[i + SQW.fileIndex] = op.fileIndex;
+  }
+
+  /** Reap every ready CQE (flushing the kernel's overflow backlog too). */
+  #reap(): number {
+    let total = 0;
+    for (;;) {
+      const n = this.ring.forEachCqe(this.#onCqe);
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  #complete(userData: number, res: number, flags: number): void {
+    const slot = userData % GEN_MULT;
+    const op = this.#slots[slot];
+    if (op === undefined || op.id !== userData) return; // not ours (a stale or foreign CQE)
+    if (flags & IORING_CQE_F_MORE) {
+      op.each?.(res, flags);
+      return;
+    }
+    // the final CQE: the kernel is done with everything the op pointed at
+    this.#slots[slot] = undefined;
+    this.#freeSlots.push(slot);
+    this.#inKernel--;
+    op.inKernel = false;
+    if (op.each) op.each(res, flags);
+    op.keep = undefined;
+    if (op.internal) return;
+    this.#settle(op, res, flags);
+  }
+
+  #settle(op: Op, res: number, flags: number): void {
+    if (op.cleanup !== null) op.cleanup();
+    if (op.settled) return;
+    op.settled = true;
+    if (res >= 0 || res === op.okRes) {
+      op.resolve((op.map !== null ? op.map(res, flags) : res) as never);
+    } else {
+      const details: { path?: string; dest?: string } = {};
+      if (op.path !== undefined) details.path = op.path;
+      if (op.dest !== undefined) details.dest = op.dest;
+      op.reject(new UringError(res, op.name, details));
+    }
+  }
+
+  /** Reject now; cancel in the kernel if the op got there (its buffers stay held until its CQE). */
+  #abort(op: Op, err: Error): void {
+    if (op.settled) return;
+    op.settled = true;
+    if (op.cleanup !== null) op.cleanup();
+    op.reject(err);
+    if (op.chain) for (const step of op.chain) this.#abort(step, err);
+    if (!op.inKernel) {
+      op.dropped = true;
+      return;
+    }
+    if (this.ring.closed) return;
+    const cancel = this.#newOp(IORING_OP_ASYNC_CANCEL, "async_cancel");
+    cancel.internal = true;
+    cancel.fd = -1;
+    cancel.addr = op.id;
+    this.#enqueue(cancel);
+  }
+
+  /** Fail ops that are still queued (used when the ring refuses submissions for good). */
+  #failUnsubmitted(e: unknown): void {
+    const q = this.#queue;
+    for (let k = this.#queueHead; k < q.length; k++) {
+      const op = q[k]!;
+      if (op.dropped || op.settled) continue;
+      op.settled = true;
+      op.cleanup?.();
+      op.reject(e);
+    }
+    q.length = 0;
+    this.#queueHead = 0;
+  }
+
+  /** Arm the eventfd stream while anything is in the kernel; drop it when nothing is, so the process can exit. */
+  #updateWatcher(): void {
+    if (this.#inKernel > 0 || this.queued > 0) {
+      if (this.#reader === null) {
+        const reader: EventfdReader = Bun.file(this.#efd).stream().getReader();
+        this.#reader = reader;
+        void this.#readLoop(reader);
+      }
+    } else {
+      if (this.#reader !== null) {
+        const reader = this.#reader;
+        this.#reader = null;
+        void reader.cancel().catch(noop);
+      }
+      const drained = this.#drained;
+      this.#drained = null;
+      drained?.();
+    }
+  }
+
+  async #readLoop(reader: EventfdReader): Promise<void> {
+    for (;;) {
+      let r: { done: boolean };
+      try {
+        r = await reader.read();
+      } catch {
+        return;
+      }
+      if (r.done || this.#reader !== reader) return;
+      this.#lastYield = performance.now();
+      if (!this.#flushScheduled) this.#flushNow();
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * Cancel everything in flight, wait for every CQE (so the kernel has let go of every buffer),
+   * then tear the ring down. Queued and in-flight promises reject with an AbortError. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const err = abortError(new Error("Uring closed"));
+    // ops that never reached the kernel
+    for (let k = this.#queueHead; k < this.#queue.length; k++) {
+      const op = this.#queue[k]!;
+      if (op.internal || op.dropped) continue;
+      if (!op.settled) {
+        op.settled = true;
+        op.cleanup?.();
+        op.reject(err);
+      }
+      op.dropped = true;
+    }
+    // everything in the kernel: one cancel-any, then wait for all final CQEs
+    for (const op of this.#slots) {
+      if (op && !op.settled && !op.internal) {
+        op.settled = true;
+        op.cleanup?.();
+        op.reject(err);
+      }
+    }
+    if (this.#inKernel > 0) {
+      const cancel = this.#newOp(IORING_OP_ASYNC_CANCEL, "async_cancel");
+      cancel.internal = true;
+      cancel.fd = -1;
+      cancel.opFlags = IORING_ASYNC_CANCEL_ANY;
+      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+      this.#queue.push(cancel);
+      this.#flushNow();
+      // The eventfd wakes us as the cancelled ops complete; each wake reaps, and the last one resolves `drained`.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gaveUp = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (gaveUp) {
+        // Something the kernel will not cancel (a blocking op on a file that ignores signals):
+        // keep those ops' buffers referenced for the life of the process rather than free memory
+        // the kernel may still write.
+        for (const op of this.#slots) if (op) unfinished.add(op);
+      }
+    }
+    if (this.#reader) {
+      const reader = this.#reader;
+      this.#reader = null;
+      await reader.cancel().catch(noop);
+    }
+    this.ring.close();
+    closeFd(this.#efd);
+    this.#efd = -1;
+    if (defaultInstance === this) defaultInstance = null;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ------------------------------------------------------------------ basics
+
+  /** A no-op round trip through the kernel. Resolves 0. IORING_OP_NOP. */
+  nop(opts?: OpOptions): Promise<number> {
+    const op = this.#newOp(IORING_OP_NOP, "nop");
+    op.fd = -1;
+    return this.#start(op, opts);
+  }
+
+  /** Resolve after `ms` milliseconds, timed by the kernel (IORING_OP_TIMEOUT). */
+  sleep(ms: number, opts?: OpOptions): Promise<void> {
+    return this.#start(this.#sleepOp(ms), opts);
+  }
+
+  #sleepOp(ms: number): Op {
+    const ts = new Timespec(ms);
+    const op = this.#newOp(IORING_OP_TIMEOUT, "sleep");
+    op.fd = -1;
+    op.addr = ts.address;
+    op.len = 1;
+    op.keep = ts;
+    op.opFlags = IORING_TIMEOUT_ETIME_SUCCESS; // an expired sleep does not break a link chain
+    op.okRes = -ETIME;
+    op.map = () => undefined;
+    return op;
+  }
+
+  // ------------------------------------------------------------------ fd-level file I/O
+
+  #rw(opcode: number, name: string, fd: number, buf: ArrayBufferView, position: U64): Op {
+    const op = this.#newOp(opcode, name);
+    op.fd = fd;
+    op.addr = addressOf(buf);
+    op.len = buf.byteLength;
+    op.off = position;
+    op.keep = buf;
+    return op;
+  }
+
+  /** Read into `buffer` from `fd` at `position` (null: the file position). Resolves the bytes read (0 at EOF). */
+  read(fd: number, buffer: ArrayBufferView, position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#start(this.#rw(IORING_OP_READ, "read", checkFd(fd), checkBuffer(buffer), checkPosition(position)), opts);
+  }
+
+  /** Write `buffer` to `fd` at `position` (null: the file position). Resolves the bytes written. */
+  write(fd: number, buffer: ArrayBufferView, position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#start(this.#rw(IORING_OP_WRITE, "write", checkFd(fd), checkBuffer(buffer), checkPosition(position)), opts);
+  }
+
+  /** Scatter read into `buffers`. Resolves the total bytes read. */
+  readv(fd: number, buffers: ArrayBufferView[], position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    const iov = new IoVecs(buffers.map((b, k) => checkBuffer(b, `buffers[${k}]`)));
+    const op = this.#newOp(IORING_OP_READV, "readv");
+    op.fd = checkFd(fd);
+    op.addr = iov.address;
+    op.len = iov.length;
+    op.off = checkPosition(position);
+    op.keep = iov;
+    return this.#start(op, opts);
+  }
+
+  /** Gather write from `buffers`. Resolves the total bytes written. */
+  writev(fd: number, buffers: ArrayBufferView[], position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    const iov = new IoVecs(buffers.map((b, k) => checkBuffer(b, `buffers[${k}]`)));
+    const op = this.#newOp(IORING_OP_WRITEV, "writev");
+    op.fd = checkFd(fd);
+    op.addr = iov.address;
+    op.len = iov.length;
+    op.off = checkPosition(position);
+    op.keep = iov;
+    return this.#start(op, opts);
+  }
+
+  /** close(2) a raw fd. */
+  closeFd(fd: number, opts?: OpOptions): Promise<void> {
+    const op = this.#newOp(IORING_OP_CLOSE, "close");
+    op.fd = checkFd(fd);
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** fsync(2) (or fdatasync with `datasync`). */
+  fsync(fd: number, datasync = false, opts?: OpOptions): Promise<void> {
+    const op = this.#newOp(IORING_OP_FSYNC, datasync ? "fdatasync" : "fsync");
+    op.fd = checkFd(fd);
+    op.opFlags = datasync ? IORING_FSYNC_DATASYNC : 0;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** ftruncate(2) (Linux ≥ 6.9). */
+  ftruncate(fd: number, length = 0, opts?: OpOptions): Promise<void> {
+    const op = this.#newOp(IORING_OP_FTRUNCATE, "ftruncate");
+    op.fd = checkFd(fd);
+    op.off = checkPosition(length);
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** fallocate(2): reserve (mode 0) or punch (FALLOC_FL_*) `length` bytes at `offset`. */
+  fallocate(fd: number, offset: number, length: number, mode = 0, opts?: OpOptions): Promise<void> {
+    const op = this.#newOp(IORING_OP_FALLOCATE, "fallocate");
+    op.fd = checkFd(fd);
+    op.len = mode;
+    op.off = checkPosition(offset);
+    op.addr = Number(checkPosition(length));
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** statx(2) of an open fd (AT_EMPTY_PATH). */
+  fstat(fd: number, opts?: OpOptions): Promise<UringStats> {
+    return this.#statx(checkFd(fd), "", AT_EMPTY_PATH, "fstat", undefined, opts);
+  }
+
+  #statx(dfd: number, path: string, flags: number, name: string, shownPath: string | undefined, opts?: OpOptions): Promise<UringStats> {
+    const buf = new Uint8Array(256);
+    const p = path === "" ? new Uint8Array(1) : cString(path);
+    const op = this.#newOp(IORING_OP_STATX, name);
+    op.fd = dfd;
+    op.addr = addressOf(p);
+    op.len = STATX_BASIC_STATS;
+    op.off = addressOf(buf);
+    op.opFlags = flags;
+    op.keep = [buf, p];
+    op.path = shownPath;
+    op.map = () => parseStatx(buf);
+    return this.#start(op, opts);
+  }
+
+  // ------------------------------------------------------------------ path-level
+
+  /** openat(2) relative to the cwd; resolves a `UringFile`. `flags` like node:fs ("r", "w", "a+", … or O_* bits). */
+  async open(path: string, flags: string | number = "r", mode = 0o666, opts?: OpOptions): Promise<UringFile> {
+    const fd = await this.openFd(path, flags, mode, opts);
+    return new UringFile(this, fd, path);
+  }
+
+  /** openat(2); resolves the raw fd. */
+  openFd(path: string, flags: string | number = "r", mode = 0o666, opts?: OpOptions): Promise<number> {
+    checkPath(path);
+    const bytes = cString(path);
+    const op = this.#newOp(IORING_OP_OPENAT, "open");
+    op.fd = AT_FDCWD;
+    op.addr = addressOf(bytes);
+    op.len = mode;
+    op.opFlags = parseOpenFlags(flags) | O_CLOEXEC;
+    op.keep = bytes;
+    op.path = path;
+    return this.#start(op, opts);
+  }
+
+  /** statx(2) of a path, following symlinks. */
+  stat(path: string, opts?: OpOptions): Promise<UringStats> {
+    return this.#statx(AT_FDCWD, checkPath(path), 0, "stat", path, opts);
+  }
+
+  /** statx(2) of a path, not following a final symlink. */
+  lstat(path: string, opts?: OpOptions): Promise<UringStats> {
+    return this.#statx(AT_FDCWD, checkPath(path), AT_SYMLINK_NOFOLLOW, "lstat", path, opts);
+  }
+
+  #pathOp(opcode: number, name: string, path: string, flags: number, len: number, opts?: OpOptions): Promise<void> {
+    const bytes = cString(checkPath(path));
+    const op = this.#newOp(opcode, name);
+    op.fd = AT_FDCWD;
+    op.addr = addressOf(bytes);
+    op.len = len;
+    op.opFlags = flags;
+    op.keep = bytes;
+    op.path = path;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  #twoPathOp(opcode: number, name: string, a: string, b: string, flags: number, opts?: OpOptions): Promise<void> {
+    const pa = cString(checkPath(a, "oldPath"), "oldPath");
+    const pb = cString(checkPath(b, "newPath"), "newPath");
+    const op = this.#newOp(opcode, name);
+    op.fd = AT_FDCWD;
+    op.addr = addressOf(pa);
+    op.len = opcode === IORING_OP_SYMLINKAT ? 0 : AT_FDCWD >>> 0;
+    op.off = addressOf(pb);
+    op.opFlags = flags;
+    op.keep = [pa, pb];
+    op.path = a;
+    op.dest = b;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** unlinkat(2) of a file. */
+  unlink(path: string, opts?: OpOptions): Promise<void> {
+    return this.#pathOp(IORING_OP_UNLINKAT, "unlink", path, 0, 0, opts);
+  }
+
+  /** Remove an empty directory. */
+  rmdir(path: string, opts?: OpOptions): Promise<void> {
+    return this.#pathOp(IORING_OP_UNLINKAT, "rmdir", path, AT_REMOVEDIR, 0, opts);
+  }
+
+  /** renameat2(2). */
+  rename(oldPath: string, newPath: string, opts?: OpOptions): Promise<void> {
+    return this.#twoPathOp(IORING_OP_RENAMEAT, "rename", oldPath, newPath, 0, opts);
+  }
+
+  /** A symlink at `path` pointing to `target`. */
+  symlink(target: string, path: string, opts?: OpOptions): Promise<void> {
+    return this.#twoPathOp(IORING_OP_SYMLINKAT, "symlink", target, path, 0, opts);
+  }
+
+  /** A hard link `newPath` to `existingPath`. */
+  link(existingPath: string, newPath: string, opts?: OpOptions): Promise<void>;
+  /** Run `steps` as one chain of linked SQEs (IOSQE_IO_LINK; `hard: true` for IOSQE_IO_HARDLINK): one promise per step. */
+  link(steps: LinkStep[], opts?: OpOptions & { hard?: boolean }): Promise<unknown>[];
+  link(a: string | LinkStep[], b?: string | (OpOptions & { hard?: boolean }), opts?: OpOptions): Promise<void> | Promise<unknown>[] {
+    if (Array.isArray(a)) return this.#chain(a, (b as OpOptions & { hard?: boolean }) ?? {});
+    return this.#twoPathOp(IORING_OP_LINKAT, "link", a, b as string, 0, opts);
+  }
+
+  /** mkdirat(2); `recursive` creates missing parents and accepts an existing directory, like node:fs. */
+  async mkdir(path: string, options: { mode?: number; recursive?: boolean } & OpOptions = {}): Promise<void> {
+    const mode = options.mode ?? 0o777;
+    try {
+      await this.#pathOp(IORING_OP_MKDIRAT, "mkdir", path, 0, mode, options);
+    } catch (e) {
+      if (!options.recursive) throw e;
+      const code = (e as UringError).errno;
+      if (code === -EEXIST) {
+        if ((await this.stat(path)).isDirectory()) return;
+        throw e;
+      }
+      if (code !== -ENOENT) throw e;
+      const parent = path.replace(/\/+[^/]*\/*$/, "");
+      if (!parent || parent === path) throw e;
+      await this.mkdir(parent, options);
+      await this.mkdir(path, options);
+    }
+  }
+
+  /** The whole file, read through the ring. With `encoding`, a string. */
+  async readFile(path: string, options?: { encoding?: BufferEncoding | null } & OpOptions): Promise<Buffer>;
+  async readFile(path: string, options: { encoding: BufferEncoding } & OpOptions): Promise<string>;
+  async readFile(path: string, options: { encoding?: BufferEncoding | null } & OpOptions = {}): Promise<Buffer | string> {
+    const file = await this.open(path, "r", 0, options);
+    try {
+      const st = await this.fstat(file.fd, options);
+      let buf = Buffer.allocUnsafe(Math.max(st.size, 4096));
+      let len = 0;
+      for (;;) {
+        if (len === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, len);
+          buf = bigger;
+        }
+        const n = await this.#withPath(this.read(file.fd, buf.subarray(len), len, options), path);
+        if (n === 0) break;
+        len += n;
+      }
+      const out = buf.subarray(0, len);
+      return options.encoding ? out.toString(options.encoding) : out;
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Write `data` to `path`, creating or truncating it. */
+  async writeFile(path: string, data: string | ArrayBufferView, options: { mode?: number; flag?: string | number } & OpOptions = {}): Promise<void> {
+    const bytes = typeof data === "string" ? Buffer.from(data) : checkBuffer(data, "data");
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const flags = options.flag !== undefined ? parseOpenFlags(options.flag) : O_WRONLY | O_CREAT | O_TRUNC;
+    const file = await this.open(path, flags, options.mode ?? 0o666, options);
+    try {
+      let done = 0;
+      while (done < view.length) {
+        done += await this.#withPath(this.write(file.fd, view.subarray(done), done, options), path);
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Attach a path to a UringError from an fd-level op. */
+  async #withPath<T>(p: Promise<T>, path: string): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      if (e instanceof UringError && e.path === undefined) throw new UringError(e.errno, e.syscall, { path });
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ link chains
+
+  #stepOp(step: LinkStep, k: number): Op {
+    const bad = (m: string) => invalidArgument(`steps[${k}]`, m);
+    switch (step?.op) {
+      case "nop": {
+        const op = this.#newOp(IORING_OP_NOP, "nop");
+        op.fd = -1;
+        return op;
+      }
+      case "read":
+      case "write":
+        return this.#rw(
+          step.op === "read" ? IORING_OP_READ : IORING_OP_WRITE,
+          step.op,
+          checkFd(step.fd, `steps[${k}].fd`),
+          checkBuffer(step.buffer, `steps[${k}].buffer`),
+          checkPosition(step.position),
+        );
+      case "fsync": {
+        const op = this.#newOp(IORING_OP_FSYNC, step.datasync ? "fdatasync" : "fsync");
+        op.fd = checkFd(step.fd, `steps[${k}].fd`);
+        op.opFlags = step.datasync ? IORING_FSYNC_DATASYNC : 0;
+        op.map = () => undefined;
+        return op;
+      }
+      case "close": {
+        const op = this.#newOp(IORING_OP_CLOSE, "close");
+        op.fd = checkFd(step.fd, `steps[${k}].fd`);
+        op.map = () => undefined;
+        return op;
+      }
+      case "sleep":
+        return this.#sleepOp(step.ms);
+      case "open": {
+        const bytes = cString(checkPath(step.path, `steps[${k}].path`));
+        const op = this.#newOp(IORING_OP_OPENAT, "open");
+        op.fd = AT_FDCWD;
+        op.addr = addressOf(bytes);
+        op.len = step.mode ?? 0o666;
+        op.opFlags = parseOpenFlags(step.flags) | O_CLOEXEC;
+        op.keep = bytes;
+        op.path = step.path;
+        return op;
+      }
+      default:
+        throw bad(`Unknown step ${JSON.stringify((step as { op?: unknown })?.op)}; expected nop, read, write, fsync, close, sleep or open.`);
+    }
+  }
+
+  #chain(steps: LinkStep[], opts: OpOptions & { hard?: boolean }): Promise<unknown>[] {
+    if (!Array.isArray(steps) || steps.length === 0) throw invalidArgument("steps", "Expected a non-empty array of steps.", "type");
+    if (steps.length > this.ring.sqEntries) {
+      throw invalidArgument("steps", `A chain must fit the SQ (${this.ring.sqEntries} entries); got ${steps.length}.`, "range");
+    }
+    const ops = steps.map((s, k) => this.#stepOp(s, k));
+    const linkFlag = opts.hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK;
+    for (let k = 0; k < ops.length - 1; k++) ops[k]!.sqeFlags |= linkFlag;
+    const promises = ops.map((op) => {
+      if (this.#closing) return Promise.reject(closedError("link"));
+      return new Promise<unknown>((resolve, reject) => {
+        op.resolve = resolve as (v: never) => void;
+        op.reject = reject;
+      });
+    });
+    if (this.#closing) return promises;
+    const head = ops[0]!;
+    head.chain = ops.slice(1);
+    const { signal, timeout } = opts;
+    if (signal !== undefined || timeout !== undefined) this.#watch(head, { signal, timeout });
+    if (!head.settled) this.#enqueue(head);
+    return promises;
+  }
+
+  // ------------------------------------------------------------------ sockets
+
+  /** socket(2) (Linux ≥ 5.19). Resolves the fd. */
+  socket(domain: number = AF_INET, type: number = SOCK_STREAM, protocol = 0, opts?: OpOptions): Promise<number> {
+    const op = this.#newOp(IORING_OP_SOCKET, "socket");
+    op.fd = domain;
+    op.off = type | SOCK_CLOEXEC;
+    op.len = protocol;
+    return this.#start(op, opts);
+  }
+
+  #addrOf(address: Uint8Array | { host: string; port: number } | string, port?: number): Uint8Array {
+    if (address instanceof Uint8Array) return address;
+    if (typeof address === "string") return sockaddr(address, port ?? 0);
+    return sockaddr(address.host, address.port);
+  }
+
+  /** connect(2) to `host:port` (an address literal) or a sockaddr. */
+  connect(fd: number, address: Uint8Array | { host: string; port: number }, opts?: OpOptions): Promise<void> {
+    const sa = this.#addrOf(address);
+    const op = this.#newOp(IORING_OP_CONNECT, "connect");
+    op.fd = checkFd(fd);
+    op.addr = addressOf(sa);
+    op.off = sa.byteLength;
+    op.keep = sa;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** bind(2) (Linux ≥ 6.11). */
+  bind(fd: number, address: Uint8Array | { host: string; port: number }, opts?: OpOptions): Promise<void> {
+    const sa = this.#addrOf(address);
+    const op = this.#newOp(IORING_OP_BIND, "bind");
+    op.fd = checkFd(fd);
+    op.addr = addressOf(sa);
+    op.off = sa.byteLength;
+    op.keep = sa;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /** listen(2) (Linux ≥ 6.11). */
+  listen(fd: number, backlog = 511, opts?: OpOptions): Promise<void> {
+    const op = this.#newOp(IORING_OP_LISTEN, "listen");
+    op.fd = checkFd(fd);
+    op.len = backlog;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /**
+   * A listening TCP socket on `host:port` (port 0: any free port), built from socket, setsockopt
+   * (SO_REUSEADDR), bind and listen through the ring. Resolves the fd and the bound address.
+   */
+  async listenTcp(host: string, port: number, backlog = 511): Promise<{ fd: number; address: SocketAddress }> {
+    const sa = sockaddr(host, port);
+    const family = new DataView(sa.buffer).getUint16(0, true) === AF_INET6 ? AF_INET6 : AF_INET;
+    const fd = await this.socket(family, SOCK_STREAM, 0);
+    try {
+      setReuseAddr(fd);
+      await this.bind(fd, sa);
+      await this.listen(fd, backlog);
+      return { fd, address: localAddress(fd) };
+    } catch (e) {
+      await this.closeFd(fd).catch(noop);
+      throw e;
+    }
+  }
+
+  /** accept4(2) one connection. Resolves `{ fd, address }`. */
+  accept(fd: number, opts?: OpOptions): Promise<{ fd: number; address: SocketAddress }> {
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const addrlen = Uint32Array.of(SOCKADDR_STORAGE_SIZE);
+    const op = this.#newOp(IORING_OP_ACCEPT, "accept");
+    op.fd = checkFd(fd);
+    op.addr = addressOf(addr);
+    op.off = addressOf(addrlen);
+    op.opFlags = SOCK_CLOEXEC;
+    op.keep = [addr, addrlen];
+    op.map = (res) => ({ fd: res, address: parseSockaddr(addr, addrlen[0]) });
+    return this.#start(op, opts);
+  }
+
+  /**
+   * Every incoming connection, from one multishot accept (Linux ≥ 5.19): an async iterator of fds.
+   * Ends when the signal aborts or the listening socket is closed/shut down; `break` cancels it.
+   */
+  acceptMany(fd: number, opts: OpOptions = {}): AsyncIterableIterator<number> {
+    checkFd(fd);
+    return this.#multishot<number>(
+      () => {
+        const op = this.#newOp(IORING_OP_ACCEPT, "accept");
+        op.fd = fd;
+        op.ioprio = IORING_ACCEPT_MULTISHOT;
+        op.opFlags = SOCK_CLOEXEC;
+        return op;
+      },
+      (res, push) => push(res),
+      opts,
+    );
+  }
+
+  /** send(2). Resolves the bytes sent. */
+  send(fd: number, buffer: ArrayBufferView, flags = 0, opts?: OpOptions): Promise<number> {
+    const op = this.#rw(IORING_OP_SEND, "send", checkFd(fd), checkBuffer(buffer), 0);
+    op.opFlags = flags;
+    return this.#start(op, opts);
+  }
+
+  /** recv(2) into `buffer`. Resolves the bytes received (0: the peer closed). */
+  recv(fd: number, buffer: ArrayBufferView, flags = 0, opts?: OpOptions): Promise<number> {
+    const op = this.#rw(IORING_OP_RECV, "recv", checkFd(fd), checkBuffer(buffer), 0);
+    op.opFlags = flags;
+    return this.#start(op, opts);
+  }
+
+  /**
+   * Every message on `fd`, from one multishot recv into a provided-buffer ring (Linux ≥ 6.0):
+   * an async iterator of byte arrays (copies; the ring buffer is recycled at once). Ends when the
+   * peer closes; re-arms by itself when the kernel runs out of buffers.
+   */
+  recvMany(fd: number, opts: OpOptions & { bufferSize?: number; buffers?: number } = {}): AsyncIterableIterator<Uint8Array> {
+    checkFd(fd);
+    const bufferSize = opts.bufferSize ?? 16 * 1024;
+    const count = opts.buffers ?? 64;
+    const bgid = this.#nextBgid++ & 0xffff;
+    const br: BufferRing = this.ring.setupBufRing(bgid, count, bufferSize);
+    let ended = false;
+    return this.#multishot<Uint8Array>(
+      () => {
+        const op = this.#newOp(IORING_OP_RECV, "recv");
+        op.fd = fd;
+        op.ioprio = IORING_RECV_MULTISHOT;
+        op.sqeFlags = IOSQE_BUFFER_SELECT;
+        op.bufIndex = bgid;
+        op.keep = br;
+        return op;
+      },
+      (res, push, flags) => {
+        const bid = BufferRing.bufferId(flags);
+        if (res === 0) {
+          ended = true;
+          return "end";
+        }
+        if (bid >= 0) {
+          push(br.view(bid, res).slice());
+          br.recycle(bid);
+        }
+      },
+      opts,
+      (res) => res === -ENOBUFS && !ended, // out of buffers: the kernel ended the multishot; re-arm
+      () => {
+        if (!this.ring.closed) this.ring.unregisterBufRing(bgid);
+      },
+    );
+  }
+
+  /** shutdown(2). */
+  shutdown(fd: number, how = 2, opts?: OpOptions): Promise<void> {
+    const op = this.#newOp(IORING_OP_SHUTDOWN, "shutdown");
+    op.fd = checkFd(fd);
+    op.len = how;
+    op.map = () => undefined;
+    return this.#start(op, opts);
+  }
+
+  /**
+   * The machinery under acceptMany/recvMany: one multishot op whose CQEs feed an async iterator.
+   * `onValue` turns a successful CQE into values (or "end"); `rearm` says whether a final error
+   * CQE should re-submit instead of ending; `finish` runs once, after the final CQE.
+   */
+  #multishot<T>(
+    make: () => Op,
+    onValue: (res: number, push: (v: T) => void, flags: number) => void | "end",
+    opts: OpOptions,
+    rearm: (res: number) => boolean = () => false,
+    finish: () => void = noop,
+  ): AsyncIterableIterator<T> {
+    const values: T[] = [];
+    let error: unknown = null;
+    let done = false;
+    let wake: (() => void) | null = null;
+    let current: Op | null = null;
+    const notify = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const push = (v: T) => {
+      values.push(v);
+      notify();
+    };
+    const end = (e: unknown) => {
+      if (done) return;
+      done = true;
+      error = e;
+      notify();
+    };
+    const arm = () => {
+      const op = make();
+      current = op;
+      op.each = (res, flags) => {
+        const final = (flags & IORING_CQE_F_MORE) === 0;
+        if (res >= 0) {
+          if (onValue(res, push, flags) === "end") {
+            if (!final) this.#abort(op, abortError("end of stream"));
+            end(null);
+          }
+        }
+        if (!final) return;
+        current = null;
+        if (done) return finish();
+        if (res < 0 && rearm(res)) return arm();
+        if (res < 0 && res !== -ECANCELED) end(new UringError(res, op.name));
+        else end(null);
+        finish();
+      };
+      op.resolve = noop;
+      op.reject = noop;
+      if (this.#closing) {
+        end(closedError(op.name));
+        finish();
+        return;
+      }
+      this.#enqueue(op);
+    };
+    const stop = () => {
+      if (current && current.inKernel) this.#abort(current, abortError("iterator closed"));
+      else if (current) current.dropped = true;
+      end(null);
+    };
+    if (opts.signal) {
+      if (opts.signal.aborted) done = true;
+      else opts.signal.addEventListener("abort", () => {
+        stop();
+        error = abortError(opts.signal!.reason);
+      }, { once: true });
+    }
+    if (!done) arm();
+    const iterator: AsyncIterableIterator<T> = {
+      next: async (): Promise<IteratorResult<T>> => {
+        for (;;) {
+          if (values.length > 0) return { value: values.shift()!, done: false };
+          if (done) {
+            if (error) {
+              const e = error;
+              error = null;
+              throw e;
+            }
+            return { value: undefined, done: true };
+          }
+          await new Promise<void>((r) => (wake = r));
+        }
+      },
+      return: async (): Promise<IteratorResult<T>> => {
+        stop();
+        values.length = 0;
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}
+
+/** An open file on a Uring, like node:fs/promises' FileHandle. */
+export class UringFile {
+  readonly #io: Uring;
+  /** The fd; -1 once closed. */
+  fd: number;
+  readonly path: string;
+
+  constructor(io: Uring, fd: number, path: string) {
+    this.#io = io;
+    this.fd = fd;
+    this.path = path;
+  }
+
+  #live(method: string): number {
+    if (this.fd < 0) {
+      const err = new Error(`bun-uring: ${method}() on a closed file '${this.path}'`);
+      (err as { code?: string }).code = "EBADF";
+      throw err;
+    }
+    return this.fd;
+  }
+
+  /** Read into `buffer` at `position` (null: the file position). Resolves the bytes read. */
+  read(buffer: ArrayBufferView, position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#io.read(this.#live("read"), buffer, position, opts);
+  }
+  /** Write `buffer` at `position` (null: the file position). Resolves the bytes written. */
+  write(buffer: ArrayBufferView, position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#io.write(this.#live("write"), buffer, position, opts);
+  }
+  readv(buffers: ArrayBufferView[], position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#io.readv(this.#live("readv"), buffers, position, opts);
+  }
+  writev(buffers: ArrayBufferView[], position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#io.writev(this.#live("writev"), buffers, position, opts);
+  }
+  stat(opts?: OpOptions): Promise<UringStats> {
+    return this.#io.fstat(this.#live("stat"), opts);
+  }
+  sync(opts?: OpOptions): Promise<void> {
+    return this.#io.fsync(this.#live("sync"), false, opts);
+  }
+  datasync(opts?: OpOptions): Promise<void> {
+    return this.#io.fsync(this.#live("datasync"), true, opts);
+  }
+  truncate(length = 0, opts?: OpOptions): Promise<void> {
+    return this.#io.ftruncate(this.#live("truncate"), length, opts);
+  }
+  /** Close the fd. Idempotent. */
+  async close(): Promise<void> {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    await this.#io.closeFd(fd);
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function setReuseAddr(fd: number): void {
+  const one = Int32Array.of(1);
+  setsockopt(fd, 1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, addressOf(one), 4);
+}
+
+function localAddress(fd: number): SocketAddress {
+  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  const len = Uint32Array.of(SOCKADDR_STORAGE_SIZE);
+  getsockname(fd, addressOf(addr), addressOf(len));
+  return parseSockaddr(addr, len[0]);
+}
