@@ -955,6 +955,28 @@ export const IORING_SETUP_FLAG_NAMES: FlagNames = Object.freeze([
   [IORING_SETUP_CQE_MIXED, "CQE_MIXED"],
 ] as const);
 
+/** IORING_FEAT_* bits io_uring_setup(2) reports, names without the `IORING_FEAT_` prefix. */
+export const IORING_FEAT_FLAG_NAMES: FlagNames = Object.freeze([
+  [IORING_FEAT_SINGLE_MMAP, "SINGLE_MMAP"],
+  [IORING_FEAT_NODROP, "NODROP"],
+  [IORING_FEAT_SUBMIT_STABLE, "SUBMIT_STABLE"],
+  [IORING_FEAT_RW_CUR_POS, "RW_CUR_POS"],
+  [IORING_FEAT_CUR_PERSONALITY, "CUR_PERSONALITY"],
+  [IORING_FEAT_FAST_POLL, "FAST_POLL"],
+  [IORING_FEAT_POLL_32BITS, "POLL_32BITS"],
+  [IORING_FEAT_SQPOLL_NONFIXED, "SQPOLL_NONFIXED"],
+  [IORING_FEAT_EXT_ARG, "EXT_ARG"],
+  [IORING_FEAT_NATIVE_WORKERS, "NATIVE_WORKERS"],
+  [IORING_FEAT_RSRC_TAGS, "RSRC_TAGS"],
+  [IORING_FEAT_CQE_SKIP, "CQE_SKIP"],
+  [IORING_FEAT_LINKED_FILE, "LINKED_FILE"],
+  [IORING_FEAT_REG_REG_RING, "REG_REG_RING"],
+  [IORING_FEAT_RECVSEND_BUNDLE, "RECVSEND_BUNDLE"],
+  [IORING_FEAT_MIN_TIMEOUT, "MIN_TIMEOUT"],
+  [IORING_FEAT_RW_ATTR, "RW_ATTR"],
+  [IORING_FEAT_NO_IOWAIT, "NO_IOWAIT"],
+] as const);
+
 /**
  * Names of the flags set in `value` according to `table`, in table order,
  * followed by `0x…` (hex) for any remaining bits the table does not know.
