@@ -39,8 +39,14 @@ export type U64 = number | bigint;
  */
 export function setU64(u32: Uint32Array, index: number, value: U64): void {
   if (typeof value === "number") {
-    u32[index] = value >>> 0;
-    u32[index + 1] = Math.floor(value / TWO32) >>> 0;
+    if (value >= 0 && value < TWO32) {
+      // the common case (addresses < 4 GiB are rare, but offsets, lengths and ids are small)
+      u32[index] = value;
+      u32[index + 1] = 0;
+    } else {
+      u32[index] = value >>> 0;
+      u32[index + 1] = Math.floor(value / TWO32) >>> 0;
+    }
   } else {
     u32[index] = Number(value & 0xffffffffn);
     u32[index + 1] = Number((value >> 32n) & 0xffffffffn);

@@ -452,7 +452,7 @@ export class Uring {
     op.inKernel = true;
     this.#slots[slot] = op;
     this.#inKernel++;
-    const sqe = this.ring.getSqe()!;
+    const sqe = this.ring.unsafeGetSqe()!; // every word is written below
     const u = sqe.u32;
     const i = sqe.i;
     u[i] = op.opcode | (op.sqeFlags << 8) | (op.ioprio << 16);
@@ -464,6 +464,10 @@ export class Uring {
     setU64(u, i + SQW.userData, op.id);
     u[i + SQW.bufIndex] = op.bufIndex;
     u[i + SQW.fileIndex] = op.fileIndex;
+    u[i + SQW.addr3] = 0;
+    u[i + SQW.addr3 + 1] = 0;
+    u[i + SQW.pad2] = 0;
+    u[i + SQW.pad2 + 1] = 0;
   }
 
   /** Reap every ready CQE (flushing the kernel's overflow backlog too). */

@@ -1,0 +1,303 @@
+/**
+ * NOP round trip: how many IORING_OP_NOPs per second bun-uring's raw ring
+ * pushes through the kernel, at batches of 1, 8, 32 and 128, in both memory
+ * modes ("shared" and "mmap"), against the same loop written in C with raw
+ * syscalls (`test/bench/c/nop.c`), measured in the same run.
+ *
+ * Usage: `bun run bench nop`, or `bun test/bench/nop.bench.ts`.
+ * Target (the issue): at batches ≥ 8, TS ≥ 90% of C's ops/s.
+ *
+ * One round trip is the protocol the library documents and nop.c copies:
+ * fill `batch` NOP SQEs, publish the SQ tail once, one io_uring_enter
+ * (to_submit = min_complete = batch, GETEVENTS), read every CQE, advance the
+ * CQ head once. One tinybench iteration (and one C sample) is a chunk of
+ * CHUNK NOPs, so per-op figures are not lost in timer resolution; the table
+ * shows medians over those chunks. The C yardstick is built with the system
+ * compiler (`$CC`, else `cc`) into `test/bench/.build/`; without one the C
+ * columns are skipped with a note. It is a ruler, never part of the library.
+ */
+import { spawnSync } from "bun";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Bench, type Task } from "tinybench";
+import { type Cqe, IORING_SETUP_NO_MMAP, IoUring, type MemoryMode, prepNop } from "../../lib/index.ts";
+import { printEnv } from "./env.ts";
+
+/** Knobs of one run; the defaults keep the whole bench near 25 s. */
+export interface NopBenchOptions {
+  /** NOPs per io_uring_enter. */
+  batches: number[];
+  /** Memory modes to compare, each its own ring. */
+  modes: MemoryMode[];
+  /** NOPs per timed sample (rounded up to whole batches). */
+  chunk: number;
+  /** SQ size of every ring (TS and C): at least the largest batch. */
+  entries: number;
+  /** Unmeasured warm-up per task, ms: the JIT needs 200–500 ms. */
+  warmupMs: number;
+  /** Measured time per task, ms (at least 64 samples are taken either way). */
+  timeMs: number;
+  /** The fraction of C's ops/s that TS must reach at batches ≥ targetFromBatch. */
+  target: number;
+  targetFromBatch: number;
+  /**
+   * Measure each TS cell (one mode, one batch) in a fresh `bun` process, as the C
+   * yardstick runs each batch in a fresh process. In one process, the JIT's type
+   * profiles mix both rings and every batch size, which costs the TS loop 5–10%
+   * that a program driving one ring would not pay. false: all cells in this process.
+   */
+  isolate: boolean;
+}
+
+export const DEFAULTS: NopBenchOptions = {
+  batches: [1, 8, 32, 128],
+  modes: ["shared", "mmap"],
+  chunk: 1024,
+  entries: 128,
+  warmupMs: 400,
+  timeMs: 1500,
+  target: 0.9,
+  targetFromBatch: 8,
+  isolate: true,
+};
+
+/** One measured cell: median ops/s and how much the samples spread. */
+export interface Measurement {
+  opsPerSec: number;
+  /** Median absolute deviation of the per-chunk samples, as a fraction of the median. */
+  mad: number;
+  samples: number;
+}
+
+export interface NopRow {
+  batch: number;
+  ts: Partial<Record<MemoryMode, Measurement>>;
+  /** null when the C yardstick could not be built or run. */
+  c: Measurement | null;
+}
+
+export interface NopResult {
+  rows: NopRow[];
+  /** Why the C column is missing, if it is. */
+  cNote: string | null;
+  /** PASS: every mode reached the target at every batch ≥ targetFromBatch. null without C. */
+  pass: boolean | null;
+}
+
+const HERE = import.meta.dir;
+const C_SOURCE = join(HERE, "c", "nop.c");
+const BUILD_DIR = join(HERE, ".build");
+const C_BINARY = join(BUILD_DIR, "nop");
+
+/**
+ * One chunk of NOP round trips on `ring`: `rounds` × (fill `batch` SQEs,
+ * submitAndWait(batch), reap `batch` CQEs, advance once). Throws if the
+ * kernel hands back fewer CQEs than NOPs or any NOP fails.
+ */
+function nopChunk(ring: IoUring, batch: number, rounds: number): () => void {
+  const cqes: Cqe[] = new Array<Cqe>(batch);
+  return () => {
+    let failed = 0;
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < batch; k++) {
+        const sqe = ring.getSqe();
+        if (sqe === null) throw new Error(`nop bench: SQ full at ${k} of ${batch}`);
+        prepNop(sqe);
+      }
+      ring.submitAndWait(batch);
+      const n = ring.peekBatchCqe(cqes, batch);
+      if (n !== batch) throw new Error(`nop bench: ${n} CQEs ready after waiting for ${batch}`);
+      for (let k = 0; k < n; k++) if (cqes[k]!.res < 0) failed++;
+      ring.cqAdvance(n);
+    }
+    if (failed !== 0) throw new Error(`nop bench: ${failed} NOPs completed with an error`);
+  };
+}
+
+/** Median ops/s of a finished tinybench task whose iterations are `opsPerIter` NOPs each. */
+function measured(task: Task | undefined, opsPerIter: number): Measurement {
+  const r = task?.result;
+  if (!r || (r.state !== "completed" && r.state !== "aborted-with-statistics")) {
+    const why = r?.state === "errored" ? r.error.message : (r?.state ?? "missing");
+    throw new Error(`nop bench: task ${task?.name ?? "?"} did not complete: ${why}`);
+  }
+  const medianMs = r.latency.p50;
+  return { opsPerSec: (opsPerIter * 1000) / medianMs, mad: r.latency.mad / medianMs, samples: r.latency.samplesCount };
+}
+
+// ---------------------------------------------------------------- the C yardstick
+
+/**
+ * Build `c/nop.c` with `$CC` (else `cc`) `-O2` into `.build/`. Rebuilt every run (it takes ~0.1 s), so the
+ * ruler always matches its source and the compiler named in the header. Returns the binary, or why not.
+ */
+function buildC(): { binary: string; compiler: string } | { note: string } {
+  const cc = process.env.CC || "cc";
+  const compiler = Bun.which(cc);
+  if (!compiler) return { note: `no C compiler (\`${cc}\`) on PATH: the C column is skipped` };
+  const version = spawnSync([compiler, "--version"]).stdout.toString().split("\n")[0]?.trim() || cc;
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const p = spawnSync([compiler, "-O2", "-Wall", "-Wextra", "-o", C_BINARY, C_SOURCE], { stderr: "pipe" });
+  if (p.exitCode !== 0) {
+    return { note: `building ${C_SOURCE} with ${cc} failed: the C column is skipped\n${p.stderr.toString().trim()}` };
+  }
+  return { binary: C_BINARY, compiler: version };
+}
+
+/** The fields of nop.c's JSON line that the table uses. */
+interface CReport {
+  samples: number;
+  ops_per_s_median: number;
+  mad_fraction: number;
+}
+
+/** Run the yardstick for one batch; its JSON has median ops/s over chunk samples, like tinybench's. */
+function runC(binary: string, batch: number, o: NopBenchOptions, setupFlags: number): Measurement {
+  const args = [batch, o.warmupMs, o.timeMs, o.chunk, o.entries, `0x${setupFlags.toString(16)}`].map(String);
+  const p = spawnSync([binary, ...args], { stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`${binary} ${args.join(" ")} failed: ${p.stderr.toString().trim()}`);
+  const rep = JSON.parse(p.stdout.toString()) as CReport;
+  return { opsPerSec: rep.ops_per_s_median, mad: rep.mad_fraction, samples: rep.samples };
+}
+
+// ---------------------------------------------------------------- the table
+
+const fmtOps = (m: Measurement | null | undefined) =>
+  m ? `${(m.opsPerSec / 1e6).toFixed(2)} M ±${(m.mad * 100).toFixed(1)}%` : "—";
+const fmtRatio = (a: Measurement | null | undefined, b: Measurement | null | undefined) =>
+  a && b ? `${((a.opsPerSec / b.opsPerSec) * 100).toFixed(1)}%` : "—";
+
+function printTable(rows: NopRow[], modes: MemoryMode[]): void {
+  const head = ["batch", ...modes.map((m) => `TS ${m} ops/s`), "C ops/s", ...modes.map((m) => `${m}/C`)];
+  if (modes.length === 2) head.push(`${modes[0]}/${modes[1]}`);
+  const body = rows.map((r) => {
+    const cells = [String(r.batch), ...modes.map((m) => fmtOps(r.ts[m])), fmtOps(r.c), ...modes.map((m) => fmtRatio(r.ts[m], r.c))];
+    if (modes.length === 2) cells.push(fmtRatio(r.ts[modes[0]!], r.ts[modes[1]!]));
+    return cells;
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((wd, i) => (i === 0 ? "-".repeat(wd + 2) : `${"-".repeat(wd + 1)}:`)).join("|")}|`);
+  for (const b of body) console.log(line(b));
+}
+
+// ---------------------------------------------------------------- run
+
+/** Measure one TS cell with tinybench in this process: `o.warmupMs` of warm-up, then `o.timeMs` of chunks. */
+export function measureTs(mode: MemoryMode, batch: number, o: NopBenchOptions): Measurement {
+  const rounds = Math.ceil(o.chunk / batch);
+  const ring = new IoUring(o.entries, { memory: mode });
+  try {
+    const bench = new Bench({
+      name: `nop ${mode} batch ${batch}`,
+      time: o.timeMs,
+      iterations: 64,
+      warmup: true,
+      warmupTime: o.warmupMs,
+      warmupIterations: 16,
+      timestampProvider: "auto",
+      throws: true,
+    });
+    bench.add("TS", nopChunk(ring, batch, rounds), { async: false });
+    bench.runSync();
+    return measured(bench.getTask("TS"), rounds * batch);
+  } finally {
+    ring.close();
+  }
+}
+
+/** measureTs() in a fresh `bun` process running this file with `--cell`. */
+function measureTsIsolated(mode: MemoryMode, batch: number, o: NopBenchOptions): Measurement {
+  const args = [process.execPath, import.meta.path, "--cell", mode, String(batch), JSON.stringify(o)];
+  const p = spawnSync(args, { stderr: "pipe" });
+  const out = p.stdout.toString().trim();
+  if (p.exitCode !== 0) throw new Error(`nop bench: the ${mode} batch ${batch} cell failed: ${p.stderr.toString().trim() || out}`);
+  return JSON.parse(out.slice(out.lastIndexOf("\n") + 1)) as Measurement;
+}
+
+/**
+ * Measure, print the table and the verdict, and return the numbers.
+ * Per batch, the cells run back to back (TS in each mode, then C), so drift on a busy machine hits them alike.
+ * @throws if io_uring is unavailable or a round trip misbehaves.
+ */
+export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopResult> {
+  const o: NopBenchOptions = { ...DEFAULTS, ...options };
+  const maxBatch = Math.max(...o.batches);
+  if (maxBatch > o.entries) throw new RangeError(`nop bench: batch ${maxBatch} exceeds entries ${o.entries}`);
+
+  // One ring per mode up front: a mode this kernel lacks ("shared" needs Linux 6.5) is dropped with a note,
+  // and the setup flags get printed. The C ring takes the TS mmap ring's flags (e.g. NO_SQARRAY) so the
+  // kernel does the same work; the C yardstick always maps its rings, so never NO_MMAP.
+  const flags = new Map<MemoryMode, number>();
+  const notes: string[] = [];
+  for (const mode of o.modes) {
+    try {
+      const ring = new IoUring(o.entries, { memory: mode });
+      flags.set(mode, ring.flags);
+      ring.close();
+    } catch (err) {
+      notes.push(`TS ${mode}: unavailable here, skipped (${(err as Error).message})`);
+    }
+  }
+  const modes = [...flags.keys()];
+  if (modes.length === 0) throw new Error(`nop bench: no memory mode works here: ${notes.join("; ")}`);
+  const cFlags = ((flags.get("mmap") ?? flags.get(modes[0]!)!) & ~IORING_SETUP_NO_MMAP) >>> 0;
+
+  const built = buildC();
+  const cNote = "note" in built ? built.note : null;
+  console.log(
+    `\n## nop: NOP round trip, ${o.chunk} NOPs per sample, ring of ${o.entries}, ` +
+      `${o.warmupMs} ms warm-up + ${o.timeMs} ms per cell${o.isolate ? ", one process per cell" : ""}, medians`,
+  );
+  for (const [mode, f] of flags) console.log(`TS ${mode}: setup flags 0x${f.toString(16)}`);
+  for (const note of notes) console.log(note);
+  if ("binary" in built) console.log(`C: ${built.compiler}, -O2, setup flags 0x${cFlags.toString(16)}`);
+  else console.log(`C: ${cNote}`);
+
+  const rows: NopRow[] = [];
+  for (const batch of o.batches) {
+    const row: NopRow = { batch, ts: {}, c: null };
+    for (const mode of modes) {
+      row.ts[mode] = o.isolate ? measureTsIsolated(mode, batch, o) : measureTs(mode, batch, o);
+    }
+    if ("binary" in built) row.c = runC(built.binary, batch, o, cFlags);
+    rows.push(row);
+    process.stderr.write(`  batch ${batch} done\n`);
+  }
+
+  console.log("");
+  printTable(rows, modes);
+
+  let pass: boolean | null = null;
+  if (cNote === null) {
+    const short: string[] = [];
+    for (const r of rows) {
+      if (r.batch < o.targetFromBatch || !r.c) continue;
+      for (const mode of modes) {
+        const ratio = r.ts[mode]!.opsPerSec / r.c.opsPerSec;
+        if (ratio < o.target) short.push(`${mode} at batch ${r.batch} (${(ratio * 100).toFixed(1)}%)`);
+      }
+    }
+    pass = short.length === 0;
+    const goal = `TS ≥ ${o.target * 100}% of C at batch ≥ ${o.targetFromBatch}`;
+    console.log(`\n${pass ? "PASS" : "SHORT"}: ${goal}${pass ? "" : ` — short: ${short.join(", ")}`}`);
+  } else {
+    console.log("\nno verdict: the C yardstick did not run");
+  }
+  console.log("(±: median absolute deviation of the per-chunk samples; machines with few, busy cores spread more)");
+  return { rows, cNote, pass };
+}
+
+if (import.meta.main) {
+  const cell = process.argv.indexOf("--cell");
+  if (cell >= 0) {
+    // A child of measureTsIsolated(): one cell, its Measurement as the last line of stdout.
+    const [mode, batch, opts] = process.argv.slice(cell + 1);
+    const o: NopBenchOptions = { ...DEFAULTS, ...(JSON.parse(opts ?? "{}") as Partial<NopBenchOptions>) };
+    console.log(JSON.stringify(measureTs(mode as MemoryMode, Number(batch), o)));
+  } else {
+    printEnv();
+    await run();
+  }
+}
