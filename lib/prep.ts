@@ -69,8 +69,15 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   const i = sqe.i;
   u[i] = op;
   u[i + SQW.fd] = fd;
-  setU64(u, i + SQW.off, offset);
-  setU64(u, i + SQW.addr, addr);
+  // the common small-number cases inline; setU64 for the rest (negative, ≥ 2^32, bigint)
+  if (typeof offset === "number" && offset >= 0 && offset < 4294967296) {
+    u[i + SQW.off] = offset;
+    u[i + SQW.off + 1] = 0;
+  } else setU64(u, i + SQW.off, offset);
+  if (addr >= 0 && addr < 4294967296) {
+    u[i + SQW.addr] = addr;
+    u[i + SQW.addr + 1] = 0;
+  } else setU64(u, i + SQW.addr, addr);
   u[i + SQW.len] = len;
   u[i + SQW.opFlags] = 0;
   u[i + SQW.bufIndex] = 0;

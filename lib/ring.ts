@@ -269,6 +269,9 @@ export class IoUring {
     // A new ring starts at 0; a ring attached from another thread starts where its owner left off.
     this.#sqeTail = this.#sqeHead = loadAcquire(this.sqRing, this.#sqKTail);
     this.#sqHeadCache = loadAcquire(this.sqRing, this.#sqKHead);
+    // An attached handle finds slots that may still hold consumed SQEs: zero the free ones
+    // (never those in [head, tail), which the kernel has yet to read).
+    if (this.#attached) this.#zeroSlots(this.#sqeTail, this.sqEntries - sub32(this.#sqeTail, this.#sqHeadCache));
     this.#cqHead = loadAcquire(this.cqRing, this.#cqKHead);
 
     const sqeWords = this.flags & IORING_SETUP_SQE128 ? 32 : 16;
@@ -370,16 +373,9 @@ export class IoUring {
    */
   getSqe(): Sqe | null {
     if (!this.#canSubmit) throw this.#refuse("getSqe");
-    const sqe = this.#nextSqe();
-    if (sqe === null) return null;
-    // zero the 64 bytes (unrolled: ~3 ns, a third of TypedArray#fill for 16 words)
-    const u = sqe.u32;
-    const i = sqe.i;
-    u[i] = 0; u[i + 1] = 0; u[i + 2] = 0; u[i + 3] = 0; u[i + 4] = 0; u[i + 5] = 0; u[i + 6] = 0; u[i + 7] = 0;
-    u[i + 8] = 0; u[i + 9] = 0; u[i + 10] = 0; u[i + 11] = 0; u[i + 12] = 0; u[i + 13] = 0; u[i + 14] = 0; u[i + 15] = 0;
-    if (this.#sqeWords > 16) u.fill(0, i + 16, i + this.#sqeWords);
-    sqe.keep = undefined;
-    return sqe;
+    // Slots come back zeroed: every slot the kernel has consumed is cleared in bulk when its head
+    // is observed (#sqConsumed), which is cheaper than clearing 64 bytes here on every call.
+    return this.#nextSqe();
   }
 
   /**
@@ -391,12 +387,45 @@ export class IoUring {
     return this.#nextSqe();
   }
 
+  /**
+   * The kernel's SQ head moved to `head`: the slots it passed are free. Zero them now, in one or
+   * two bulk fills, so getSqe() can hand out zeroed slots without clearing each one.
+   */
+  #sqConsumed(head: number): void {
+    const from = this.#sqHeadCache;
+    this.#sqHeadCache = head;
+    this.#zeroSlots(from, sub32(head, from));
+  }
+
+  /** Zero `n` SQE slots starting at counter `from` (wrapping). */
+  #zeroSlots(from: number, n: number): void {
+    if (n === 0) return;
+    const words = this.#sqeWords;
+    const u = this.sqes;
+    if (n >= this.sqEntries) {
+      u.fill(0);
+      return;
+    }
+    const start = from & this.#sqMask;
+    const end = start + n;
+    if (end <= this.sqEntries) {
+      if (n === 1 && words === 16) {
+        const i = start * 16;
+        u[i] = 0; u[i + 1] = 0; u[i + 2] = 0; u[i + 3] = 0; u[i + 4] = 0; u[i + 5] = 0; u[i + 6] = 0; u[i + 7] = 0;
+        u[i + 8] = 0; u[i + 9] = 0; u[i + 10] = 0; u[i + 11] = 0; u[i + 12] = 0; u[i + 13] = 0; u[i + 14] = 0; u[i + 15] = 0;
+      } else u.fill(0, start * words, end * words);
+    } else {
+      u.fill(0, start * words, this.sqEntries * words);
+      u.fill(0, 0, (end - this.sqEntries) * words);
+    }
+  }
+
   #nextSqe(): Sqe | null {
     const next = add32(this.#sqeTail, 1);
     // The cached head is never ahead of the kernel's, so "not full" by it is true; only when it
     // says full is the kernel's head reloaded — acquire: the slots it consumed are free to refill.
     if (sub32(next, this.#sqHeadCache) > this.sqEntries) {
-      this.#sqHeadCache = loadAcquire(this.sqRing, this.#sqKHead);
+      this.#sqConsumed(loadAcquire(this.sqRing, this.#sqKHead));
       if (sub32(next, this.#sqHeadCache) > this.sqEntries) return null;
     }
     const sqe = this.#sqePool[this.#sqeTail & this.#sqMask]!;
@@ -437,7 +466,7 @@ export class IoUring {
     // Without SQPOLL only our own io_uring_enter moves the head, and a syscall is a full barrier:
     // a plain read is exact (liburing's IO_URING_READ_ONCE). With SQPOLL the poller moves it: acquire.
     const head = this.#sqpoll ? loadAcquire(this.sqRing, this.#sqKHead) : this.sqRing[this.#sqKHead]!;
-    this.#sqHeadCache = head;
+    if (head !== this.#sqHeadCache) this.#sqConsumed(head);
     return sub32(tail, head);
   }
 

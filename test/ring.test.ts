@@ -260,6 +260,21 @@ for (const memory of MEMORY_MODES) {
       expect(got[1]).toEqual({ userData: 0, res: 0, flags: 0 });
     });
 
+    test("getSqe hands out zeroed slots, also after the ring wrapped", () => {
+      using ring = new IoUring(2, { memory });
+      for (let lap = 0; lap < 5; lap++) {
+        for (let k = 0; k < 2; k++) {
+          const sqe = ring.getSqe()!;
+          expect(Array.from(sqe.bytes()).every((b) => b === 0)).toBe(true);
+          prepNop(sqe);
+          sqe.userData = 0xffffffff + lap;
+          sqe.addr3 = 0xdeadbeef; // a field NOP ignores: left dirty in the slot
+        }
+        ring.submitAndWait(2);
+        expect(reap(ring, 2).map((c) => c.res)).toEqual([0, 0]);
+      }
+    });
+
     test("getSqe returns null when the SQ is full, and space comes back after submit", () => {
       using ring = new IoUring(4, { memory });
       for (let i = 0; i < 4; i++) prepNop(ring.getSqe()!);
