@@ -280,6 +280,9 @@ export class Uring {
   readonly #flush = () => this.#flushNow();
   readonly #onCqe = (cqe: { userData: number; res: number; flags: number }) => this.#complete(cqe.userData, cqe.res, cqe.flags);
   #nextBgid = 0;
+  readonly #freeBgids: number[] = [];
+  /** Armed multishot requests: in the kernel for as long as they live, so not counted against maxInFlight. */
+  #multishotInKernel = 0;
 
   constructor(options?: UringOptions) {
     const o = parseOptions(UringOptionsSchema, options, "options");
@@ -420,7 +423,8 @@ export class Uring {
         continue;
       }
       const n = op.chain ? op.chain.length + 1 : 1;
-      if (this.#inKernel + n > this.maxInFlight && this.#inKernel > 0) break;
+      const busy = this.#inKernel - this.#multishotInKernel;
+      if (busy + n > this.maxInFlight && busy > 0) break;
       if (ring.sqSpaceLeft() < n) break;
       this.#queueHead++;
       this.#toSqe(op);
@@ -452,6 +456,7 @@ export class Uring {
     op.inKernel = true;
     this.#slots[slot] = op;
     this.#inKernel++;
+    if (op.each !== null) this.#multishotInKernel++;
     const sqe = this.ring.unsafeGetSqe()!; // every word is written below
     const u = sqe.u32;
     const i = sqe.i;
@@ -493,7 +498,10 @@ export class Uring {
     this.#freeSlots.push(slot);
     this.#inKernel--;
     op.inKernel = false;
-    if (op.each) op.each(res, flags);
+    if (op.each !== null) {
+      this.#multishotInKernel--;
+      op.each(res, flags);
+    }
     op.keep = undefined;
     if (op.internal) return;
     this.#settle(op, res, flags);
@@ -1141,8 +1149,14 @@ export class Uring {
     checkFd(fd);
     const bufferSize = opts.bufferSize ?? 16 * 1024;
     const count = opts.buffers ?? 64;
-    const bgid = this.#nextBgid++ & 0xffff;
-    const br: BufferRing = this.ring.setupBufRing(bgid, count, bufferSize);
+    const bgid = this.#takeBgid();
+    let br: BufferRing;
+    try {
+      br = this.ring.setupBufRing(bgid, count, bufferSize);
+    } catch (e) {
+      this.#freeBgids.push(bgid);
+      throw e;
+    }
     let ended = false;
     return this.#multishot<Uint8Array>(
       () => {
@@ -1169,8 +1183,19 @@ export class Uring {
       (res) => res === -ENOBUFS && !ended, // out of buffers: the kernel ended the multishot; re-arm
       () => {
         if (!this.ring.closed) this.ring.unregisterBufRing(bgid);
+        this.#freeBgids.push(bgid);
       },
     );
+  }
+
+  /** A free buffer group id: reused after its iterator finished. */
+  #takeBgid(): number {
+    const id = this.#freeBgids.pop();
+    if (id !== undefined) return id;
+    if (this.#nextBgid > 0xffff) {
+      throw invalidArgument("recvMany", "All 65536 buffer group ids are in use by open recvMany iterators.", "range");
+    }
+    return this.#nextBgid++;
   }
 
   /** shutdown(2). */
@@ -1228,8 +1253,10 @@ export class Uring {
         if (!final) return;
         current = null;
         if (done) return finish();
-        if (res < 0 && rearm(res)) return arm();
-        if (res < 0 && res !== -ECANCELED) end(new UringError(res, op.name));
+        // A final CQE that is not an error means the kernel stopped the multishot (e.g. the CQ was
+        // full): it is the program's job to arm it again. So it is for an error `rearm` accepts.
+        if (res >= 0 || rearm(res)) return arm();
+        if (res !== -ECANCELED) end(new UringError(res, op.name));
         else end(null);
         finish();
       };
@@ -1247,14 +1274,24 @@ export class Uring {
       else if (current) current.dropped = true;
       end(null);
     };
-    if (opts.signal) {
-      if (opts.signal.aborted) done = true;
-      else opts.signal.addEventListener("abort", () => {
-        stop();
-        error = abortError(opts.signal!.reason);
-      }, { once: true });
+    const signal = opts.signal;
+    const onAbort = () => {
+      stop();
+      error = abortError(signal!.reason);
+    };
+    if (signal) {
+      if (signal.aborted) done = true;
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        const finishInner = finish;
+        finish = () => {
+          signal.removeEventListener("abort", onAbort);
+          finishInner();
+        };
+      }
     }
     if (!done) arm();
+    else finish();
     const iterator: AsyncIterableIterator<T> = {
       next: async (): Promise<IteratorResult<T>> => {
         for (;;) {
