@@ -24,10 +24,9 @@
  *     arrives, and the iterator copies it out and hands it straight back; a
  *     0-byte CQE means the peer closed;
  *   - a multishot request can end while the socket is fine: the kernel drops
- *     IORING_CQE_F_MORE from a successful CQE when the CQ is full, and the
- *     application must re-arm. (This version of `Uring` ends the iterators
- *     quietly then, so the server re-arms itself: see `serve` and the accept
- *     loop at the bottom.)
+ *     IORING_CQE_F_MORE from a successful CQE when the CQ is full (or, for a
+ *     recv, when it ran out of provided buffers), and the application must
+ *     re-arm it. `Uring`'s iterators do that by themselves;
  *   - `await io.send(fd, chunk)` may send fewer bytes than asked for (a short
  *     send) — loop on the rest;
  *   - each connection's errors (ECONNRESET, EPIPE, …) close that connection
@@ -97,11 +96,7 @@ const TRANSIENT_ACCEPT_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"
 
 const isAbort = (err: unknown) => (err as Error)?.name === "AbortError" || (err as { code?: string })?.code === "ERR_URING_CLOSED";
 
-/**
- * Live connections: fd → the AbortController that ends its reads at shutdown. One controller per
- * connection, not one shared signal: an iterator's abort listener stays on its signal after the
- * iterator ends, and on a server-wide signal those would pile up.
- */
+/** Live connections: fd → the AbortController that ends its reads at shutdown. */
 const connections = new Map<number, AbortController>();
 /** One promise per live connection handler; shutdown waits for them. */
 const handlers = new Set<Promise<void>>();
@@ -112,16 +107,8 @@ async function serve(io: Uring, fd: number): Promise<void> {
   const stop = new AbortController();
   connections.set(fd, stop);
   try {
-    for (;;) {
-      for await (const chunk of io.recvMany(fd, { signal: stop.signal, buffers: 16 })) await sendAll(io, fd, chunk);
-      // The iterator ended without an error: the peer closed — or the kernel ended the multishot
-      // recv with data still coming (CQ full). One plain recv tells which: 0 is end of file (it is
-      // sticky, so this costs one quick CQE); anything else is data, and we re-arm.
-      const probe = new Uint8Array(16 * 1024);
-      const n = await io.recv(fd, probe, 0, { signal: stop.signal });
-      if (n === 0) break;
-      await sendAll(io, fd, probe.subarray(0, n));
-    }
+    // Ends when the peer closes (a 0-byte CQE); the iterator re-arms the multishot recv if the kernel stops it.
+    for await (const chunk of io.recvMany(fd, { signal: stop.signal, buffers: 16 })) await sendAll(io, fd, chunk);
   } catch (err) {
     // Only this connection is affected: fall through to close it.
     const code = (err as UringError).code;
@@ -137,12 +124,9 @@ async function serve(io: Uring, fd: number): Promise<void> {
 
 function setup(): Uring {
   try {
-    // maxInFlight: every open connection keeps one multishot recv in the kernel for its whole life,
-    // and `Uring` counts those against maxInFlight (default: the CQ size, 512). At that many
-    // connections every later send and recv would wait in the JS queue for good. Lift the cap: the
-    // kernel keeps CQEs that do not fit the CQ on its overflow list (IORING_FEAT_NODROP), and the
-    // ring drains it.
-    return new Uring({ entries, maxInFlight: 1 << 20 });
+    // Every open connection keeps one multishot recv armed for its whole life; `Uring` does not count
+    // those against maxInFlight, so any number of idle connections leaves room for sends and recvs.
+    return new Uring({ entries });
   } catch (err) {
     console.error(`echo-server: ${(err as Error).message}`);
     process.exit(1);
@@ -192,7 +176,7 @@ while (!stopping) {
       handlers.add(h);
       void h.finally(() => handlers.delete(h));
     }
-    // Ended without an error and not by us: the kernel ended the multishot accept (CQ full). Re-arm.
+    // The iterator ends only when we abort it (it re-arms a multishot accept the kernel stopped).
   } catch (err) {
     if (stopping || isAbort(err)) break;
     const code = (err as { code?: string }).code ?? "";
