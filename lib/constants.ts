@@ -737,6 +737,8 @@ export const AT_STATX_SYNC_AS_STAT = 0;
 export const STATX_BASIC_STATS = 0x7ff;
 /** statx(2) mask: BASIC_STATS plus btime (deprecated in the kernel header; kept for compatibility). */
 export const STATX_ALL = 0xfff;
+/** statx(2) mask bit: stx_btime (birth time). */
+export const STATX_BTIME = 0x800;
 
 /** open(2): read only. */
 export const O_RDONLY = 0;

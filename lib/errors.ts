@@ -29,8 +29,27 @@ export function errnoNumber(name: string): number | undefined {
   return (constants.errno as Record<string, number>)[name];
 }
 
-/** strerror(3) in Node's lower-case style: "no such file or directory". */
+/** Where libuv (and so node:fs) words an error differently from strerror(3). */
+const LIBUV_MESSAGES: Record<string, string> = {
+  EEXIST: "file already exists",
+  EISDIR: "illegal operation on a directory",
+  EAGAIN: "resource temporarily unavailable",
+  ENOTSUP: "operation not supported on socket",
+  EOPNOTSUPP: "operation not supported on socket",
+  ECANCELED: "operation canceled",
+  EFBIG: "file too large",
+  EXDEV: "cross-device link not permitted",
+  ENOSPC: "no space left on device",
+  EPIPE: "broken pipe",
+  ETIMEDOUT: "connection timed out",
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by peer",
+};
+
+/** The error text node:fs would show: libuv's wording, else strerror(3) in lower case ("no such file or directory"). */
 export function errnoMessage(errno: number): string {
+  const uv = LIBUV_MESSAGES[errnoName(errno)];
+  if (uv !== undefined) return uv;
   const s = String(strerror(Math.abs(errno)));
   return s.charAt(0).toLowerCase() + s.slice(1);
 }

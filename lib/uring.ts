@@ -68,6 +68,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_STREAM,
   STATX_BASIC_STATS,
+  STATX_BTIME,
 } from "./constants.ts";
 import { invalidArgument, UringError } from "./errors.ts";
 import { addressOf } from "./memory.ts";
@@ -278,6 +279,11 @@ export class Uring {
   #drained: (() => void) | null = null;
   readonly #deferTaskrun: boolean;
   readonly #flush = () => this.#flushNow();
+  /** The same flush from the macrotask queue: the event loop has had its turn. */
+  readonly #flushAfterYield = () => {
+    this.#lastYield = performance.now();
+    this.#flushNow();
+  };
   readonly #onCqe = (cqe: { userData: number; res: number; flags: number }) => this.#complete(cqe.userData, cqe.res, cqe.flags);
   #nextBgid = 0;
   readonly #freeBgids: number[] = [];
@@ -381,7 +387,7 @@ export class Uring {
     this.#flushScheduled = true;
     // A loop of awaits on inline completions would otherwise run entirely in microtasks and
     // starve timers and I/O: every 10 ms, go through the macrotask queue once.
-    if (performance.now() - this.#lastYield > 10) setImmediate(this.#flush);
+    if (performance.now() - this.#lastYield > 10) setImmediate(this.#flushAfterYield);
     else queueMicrotask(this.#flush);
   }
 
@@ -779,7 +785,7 @@ export class Uring {
     const op = this.#newOp(IORING_OP_STATX, name);
     op.fd = dfd;
     op.addr = addressOf(p);
-    op.len = STATX_BASIC_STATS;
+    op.len = STATX_BASIC_STATS | STATX_BTIME;
     op.off = addressOf(buf);
     op.opFlags = flags;
     op.keep = [buf, p];
@@ -899,8 +905,8 @@ export class Uring {
   }
 
   /** The whole file, read through the ring. With `encoding`, a string. */
-  async readFile(path: string, options?: { encoding?: BufferEncoding | null } & OpOptions): Promise<Buffer>;
   async readFile(path: string, options: { encoding: BufferEncoding } & OpOptions): Promise<string>;
+  async readFile(path: string, options?: { encoding?: null } & OpOptions): Promise<Buffer>;
   async readFile(path: string, options: { encoding?: BufferEncoding | null } & OpOptions = {}): Promise<Buffer | string> {
     const file = await this.open(path, "r", 0, options);
     try {
@@ -1123,6 +1129,9 @@ export class Uring {
       },
       (res, push) => push(res),
       opts,
+      undefined,
+      undefined,
+      (acceptedFd) => void closeFd(acceptedFd), // accepted but never handed out: close it
     );
   }
 
@@ -1218,6 +1227,7 @@ export class Uring {
     opts: OpOptions,
     rearm: (res: number) => boolean = () => false,
     finish: () => void = noop,
+    discard: (v: T) => void = noop,
   ): AsyncIterableIterator<T> {
     const values: T[] = [];
     let error: unknown = null;
@@ -1230,6 +1240,7 @@ export class Uring {
       w?.();
     };
     const push = (v: T) => {
+      if (done) return discard(v); // arrived after the caller stopped listening
       values.push(v);
       notify();
     };
@@ -1309,7 +1320,8 @@ export class Uring {
       },
       return: async (): Promise<IteratorResult<T>> => {
         stop();
-        values.length = 0;
+        // values the kernel produced that the caller will never see (accepted fds): release them
+        for (const v of values.splice(0)) discard(v);
         return { value: undefined, done: true };
       },
       [Symbol.asyncIterator]() {
