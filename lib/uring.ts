@@ -76,7 +76,7 @@ import { IoUringOptionsSchema, parseOptions } from "./options.ts";
 import { cString } from "./prep.ts";
 import { IoUring } from "./ring.ts";
 import { parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress, sockaddr } from "./sockaddr.ts";
-import { setU64, SQW, type U64 } from "./sqe.ts";
+import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
 import { parseStatx, type UringStats } from "./stats.ts";
 import { IoVecs, Timespec } from "./structs.ts";
 
@@ -145,6 +145,10 @@ class Op {
   okRes = 1;
   /** Multishot: called for every CQE, the final one included. */
   each: ((res: number, flags: number) => void) | null = null;
+  /** Raw ops (`enqueue`): the caller fills the SQE ... */
+  prep: ((sqe: Sqe) => void) | null = null;
+  /** ... and gets the final CQE by callback instead of a promise. */
+  done: ((res: number, flags: number) => void) | null = null;
   /** Internal ops (cancel requests) have no promise. */
   internal = false;
   settled = false;
@@ -463,6 +467,13 @@ export class Uring {
     this.#slots[slot] = op;
     this.#inKernel++;
     if (op.each !== null) this.#multishotInKernel++;
+    if (op.prep !== null) {
+      const sqe = this.ring.getSqe()!; // zeroed: the caller's prep* helper fills it
+      op.prep(sqe);
+      sqe.flags |= op.sqeFlags;
+      setU64(sqe.u32, sqe.i + SQW.userData, op.id);
+      return;
+    }
     const sqe = this.ring.unsafeGetSqe()!; // every word is written below
     const u = sqe.u32;
     const i = sqe.i;
@@ -509,6 +520,17 @@ export class Uring {
       op.each(res, flags);
     }
     op.keep = undefined;
+    if (op.done !== null) {
+      try {
+        op.done(res, flags);
+      } catch (e) {
+        // a callback's bug must not stop the reaping of the other CQEs: report it asynchronously
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+      return;
+    }
     if (op.internal) return;
     this.#settle(op, res, flags);
   }
@@ -549,15 +571,28 @@ export class Uring {
   /** Fail ops that are still queued (used when the ring refuses submissions for good). */
   #failUnsubmitted(e: unknown): void {
     const q = this.#queue;
-    for (let k = this.#queueHead; k < q.length; k++) {
-      const op = q[k]!;
-      if (op.dropped || op.settled) continue;
+    const errno = e instanceof UringError ? e.errno : -ECANCELED;
+    for (let k = this.#queueHead; k < q.length; k++) this.#failQueued(q[k]!, e, errno);
+    q.length = 0;
+    this.#queueHead = 0;
+  }
+
+  /** An op (and its chain) that will never reach the kernel: reject it, or tell a raw op's callback. */
+  #failQueued(head: Op, e: unknown, errno: number): void {
+    if (head.dropped) return;
+    head.dropped = true;
+    for (const op of head.chain ? [head, ...head.chain] : [head]) {
+      if (op.done !== null) {
+        const done = op.done;
+        op.done = null;
+        done(errno, 0);
+        continue;
+      }
+      if (op.settled || op.internal) continue;
       op.settled = true;
       op.cleanup?.();
       op.reject(e);
     }
-    q.length = 0;
-    this.#queueHead = 0;
   }
 
   /** Arm the eventfd stream while anything is in the kernel; drop it when nothing is, so the process can exit. */
@@ -609,16 +644,7 @@ export class Uring {
   async #close(): Promise<void> {
     const err = abortError(new Error("Uring closed"));
     // ops that never reached the kernel
-    for (let k = this.#queueHead; k < this.#queue.length; k++) {
-      const op = this.#queue[k]!;
-      if (op.internal || op.dropped) continue;
-      if (!op.settled) {
-        op.settled = true;
-        op.cleanup?.();
-        op.reject(err);
-      }
-      op.dropped = true;
-    }
+    for (let k = this.#queueHead; k < this.#queue.length; k++) this.#failQueued(this.#queue[k]!, err, -ECANCELED);
     // everything in the kernel: one cancel-any, then wait for all final CQEs
     for (const op of this.#slots) {
       if (op && !op.settled && !op.internal) {
@@ -662,6 +688,52 @@ export class Uring {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  // ------------------------------------------------------------------ raw operations on the safe queue
+
+  /**
+   * Queue one raw operation without a promise: `prep(sqe)` fills a zeroed SQE with any `prep*`
+   * helper when it reaches the ring (the library sets user_data: leave it alone), and
+   * `done(res, flags)` runs for its final CQE (`res` < 0 is −errno). `keep` — everything the
+   * SQE points at — is held until then. Batched, backpressured and woken like every other
+   * operation; the building block of engines such as copyTree() that run thousands of small
+   * state machines and cannot afford a promise per step.
+   */
+  enqueue(prep: (sqe: Sqe) => void, done: (res: number, flags: number) => void, keep?: unknown): void {
+    if (this.#closing) throw closedError("enqueue");
+    this.#enqueue(this.#rawOp(prep, done, keep));
+  }
+
+  /**
+   * Queue raw operations as one chain of linked SQEs (IOSQE_IO_LINK, or IOSQE_IO_HARDLINK with
+   * `hard`), submitted together. Each step's `done` gets its own CQE; a failed soft link completes
+   * the later steps with −ECANCELED.
+   */
+  enqueueLinked(
+    steps: { prep: (sqe: Sqe) => void; done: (res: number, flags: number) => void; keep?: unknown }[],
+    hard = false,
+  ): void {
+    if (this.#closing) throw closedError("enqueueLinked");
+    if (steps.length === 0) return;
+    if (steps.length > this.ring.sqEntries) {
+      throw invalidArgument("steps", `A chain must fit the SQ (${this.ring.sqEntries} entries); got ${steps.length}.`, "range");
+    }
+    const ops = steps.map((s) => this.#rawOp(s.prep, s.done, s.keep));
+    const link = hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK;
+    for (let k = 0; k < ops.length - 1; k++) ops[k]!.sqeFlags = link;
+    ops[0]!.chain = ops.length > 1 ? ops.slice(1) : null;
+    this.#enqueue(ops[0]!);
+  }
+
+  #rawOp(prep: (sqe: Sqe) => void, done: (res: number, flags: number) => void, keep: unknown): Op {
+    const op = new Op();
+    op.name = "raw";
+    op.prep = prep;
+    op.done = done;
+    op.keep = keep;
+    op.settled = true; // no promise
+    return op;
   }
 
   // ------------------------------------------------------------------ basics

@@ -1248,3 +1248,51 @@ describeKernel("Uring: methods", () => {
     expect(readdirSync(dir.path).length).toBeGreaterThan(0);
   });
 });
+
+describeKernel("Uring: raw operations on the safe queue", () => {
+  test("enqueueLinked runs open_direct → read → close_direct with one callback per CQE", async () => {
+    const { prepOpenatDirect, prepRead, prepCloseDirect, AT_FDCWD, O_RDONLY, IOSQE_FIXED_FILE } = await import("../lib/index.ts");
+    await using io = new Uring();
+    io.ring.registerFilesSparse(4);
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, "raw.txt");
+      await io.writeFile(path, "raw ops");
+      const buf = new Uint8Array(7);
+      const got: [string, number][] = [];
+      await new Promise<void>((resolve) => {
+        io.enqueueLinked([
+          { prep: (s) => prepOpenatDirect(s, AT_FDCWD, path, O_RDONLY, 0, 3), done: (r) => got.push(["open", r]) },
+          {
+            prep: (s) => {
+              prepRead(s, 3, buf, 0);
+              s.flags = IOSQE_FIXED_FILE;
+            },
+            done: (r) => got.push(["read", r]),
+            keep: buf,
+          },
+          { prep: (s) => prepCloseDirect(s, 3), done: (r) => (got.push(["close", r]), resolve()) },
+        ]);
+      });
+      expect(got).toEqual([
+        ["open", 0],
+        ["read", 7],
+        ["close", 0],
+      ]);
+      expect(new TextDecoder().decode(buf)).toBe("raw ops");
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test("close() tells queued raw operations -ECANCELED instead of dropping them", async () => {
+    const { prepNop } = await import("../lib/index.ts");
+    const io = new Uring({ entries: 2 });
+    const results: number[] = [];
+    for (let i = 0; i < 10; i++) io.enqueue((s) => prepNop(s), (r) => results.push(r));
+    await io.close(); // same tick: nothing has been flushed yet
+    expect(results).toHaveLength(10);
+    expect(results.every((r) => r === -125)).toBe(true);
+    expect(() => io.enqueue((s) => prepNop(s), () => {})).toThrow(expect.objectContaining({ code: "ERR_URING_CLOSED" }));
+  });
+});
