@@ -45,6 +45,18 @@ const lib = dlopen("libc.so.6", {
   setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   /** int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen); */
   getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  /** off_t lseek(int fd, off_t offset, int whence); — SEEK_DATA/SEEK_HOLE for sparse files */
+  lseek: { args: [FFIType.i32, FFIType.i64, FFIType.i32], returns: FFIType.i64_fast },
+  /** int fchmod(int fd, mode_t mode); */
+  fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  /** int fchownat(int dirfd, const char *path, uid_t owner, gid_t group, int flags); */
+  fchownat: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  /** int utimensat(int dirfd, const char *path, const struct timespec times[2], int flags); */
+  utimensat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  /** int futimens(int fd, const struct timespec times[2]); */
+  futimens: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  /** int fchown(int fd, uid_t owner, gid_t group); */
+  fchown: { args: [FFIType.i32, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   /** int getrlimit(int resource, struct rlimit *rlim); */
   getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   /** int setrlimit(int resource, const struct rlimit *rlim); */
@@ -77,8 +89,8 @@ export const sys_io_uring_register = CFunction({
 });
 
 export const { mmap, munmap, close, eventfd, strerror, getrlimit, setrlimit } = lib.symbols;
-const { setsockopt: c_setsockopt, getsockname: c_getsockname } = lib.symbols;
-export { c_getsockname, c_setsockopt };
+const { setsockopt: c_setsockopt, getsockname: c_getsockname, lseek: c_lseek, fchmod: c_fchmod, fchownat: c_fchownat, utimensat: c_utimensat, futimens: c_futimens, fchown: c_fchown } = lib.symbols;
+export { c_fchown, c_futimens, c_fchmod, c_fchownat, c_getsockname, c_lseek, c_setsockopt, c_utimensat };
 
 /**
  * errno lives in thread-local storage; `__errno_location()` is stable for the

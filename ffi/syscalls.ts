@@ -10,7 +10,13 @@
  */
 import type { Pointer } from "bun:ffi";
 import {
+  c_fchown,
+  c_futimens,
+  c_fchmod,
+  c_fchownat,
   c_getsockname,
+  c_lseek,
+  c_utimensat,
   c_setsockopt,
   close,
   errno,
@@ -93,5 +99,41 @@ export function setsockopt(fd: number, level: number, optname: number, optval: A
 /** getsockname(2): 0 or -errno; writes the sockaddr at `addr` and its length at `addrlen`. */
 export function getsockname(fd: number, addr: Addr, addrlen: Addr): number {
   const r = c_getsockname(fd, asPtr(addr), asPtr(addrlen));
+  return r < 0 ? -errno() : r;
+}
+
+/** lseek(2): the new offset, or -errno (ENXIO: no data/hole at or after `offset`). */
+export function lseek(fd: number, offset: number, whence: number): number {
+  const r = Number(c_lseek(fd, offset, whence));
+  return r === -1 ? -errno() : r;
+}
+
+/** fchmod(2): 0 or -errno. */
+export function fchmod(fd: number, mode: number): number {
+  const r = c_fchmod(fd, mode);
+  return r < 0 ? -errno() : r;
+}
+
+/** fchownat(2) (AT_EMPTY_PATH with an fd and an empty path; AT_SYMLINK_NOFOLLOW for a link): 0 or -errno. */
+export function fchownat(dirfd: number, path: Addr, uid: number, gid: number, flags: number): number {
+  const r = c_fchownat(dirfd, asPtr(path), uid, gid, flags);
+  return r < 0 ? -errno() : r;
+}
+
+/** utimensat(2): `times` is the address of two struct timespec (atime, mtime). 0 or -errno. */
+export function utimensat(dirfd: number, path: Addr, times: Addr, flags: number): number {
+  const r = c_utimensat(dirfd, asPtr(path), asPtr(times), flags);
+  return r < 0 ? -errno() : r;
+}
+
+/** futimens(2): `times` is the address of two struct timespec (atime, mtime). 0 or -errno. */
+export function futimens(fd: number, times: Addr): number {
+  const r = c_futimens(fd, asPtr(times));
+  return r < 0 ? -errno() : r;
+}
+
+/** fchown(2): 0 or -errno. */
+export function fchown(fd: number, uid: number, gid: number): number {
+  const r = c_fchown(fd, uid, gid);
   return r < 0 ? -errno() : r;
 }

@@ -16,3 +16,4 @@ export type { MemoryMode, Region } from "./memory.ts";
 export { Uring, UringFile, parseOpenFlags, type LinkStep, type OpOptions, type UringOptions } from "./uring.ts";
 export { UringStats, parseStatx } from "./stats.ts";
 export { sockaddr, sockaddrUnix, parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress } from "./sockaddr.ts";
+export { copyFile, copyTree, COPY_DEFAULTS, type CopyOptions, type CopySummary, type CopyProgress, type CopyError } from "./copy.ts";

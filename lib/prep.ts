@@ -55,7 +55,7 @@ import {
   IORING_OP_WRITEV,
 } from "./constants.ts";
 import { invalidArgument } from "./errors.ts";
-import { addressOf } from "./memory.ts";
+import { addressOf, addressOfOwned } from "./memory.ts";
 import type { IoVecs, Timespec } from "./structs.ts";
 import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
 
@@ -88,13 +88,14 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   u[i + SQW.pad2 + 1] = 0;
 }
 
+const encoder = new TextEncoder();
+
 /** A path as a NUL-terminated C string, validated. Strings are encoded as UTF-8. */
 export function cString(path: string | Uint8Array, name = "path"): Uint8Array {
   if (typeof path === "string") {
     if (path.includes("\0")) throw invalidArgument(name, `Paths must not contain NUL bytes; got ${JSON.stringify(path)}.`);
-    const bytes = new TextEncoder().encode(`${path}\0`);
-    void bytes.buffer;
-    return bytes;
+    return encoder.encode(`${path}\0`); // owned: see setPath
+
   }
   if (path instanceof Uint8Array) {
     const nul = path.indexOf(0);
@@ -107,16 +108,24 @@ export function cString(path: string | Uint8Array, name = "path"): Uint8Array {
 }
 
 /** Put a path's C string in `addr`, and keep its bytes alive on the SQE handle until the kernel has read it. */
-function setPath(sqe: Sqe, bytes: Uint8Array, index: number): void {
+function setPath(sqe: Sqe, bytes: Uint8Array, index: number, from: string | Uint8Array): void {
   sqe.keep = bytes;
-  setU64(sqe.u32, sqe.i + index, addressOf(bytes));
+  setU64(sqe.u32, sqe.i + index, cStringAddress(bytes, from));
+}
+
+/**
+ * The address of a C string made by cString(`from`): a string was encoded by us into an array
+ * nobody else sees (no `.buffer` touch needed); a caller's Uint8Array gets the full addressOf().
+ */
+export function cStringAddress(bytes: Uint8Array, from: string | Uint8Array): number {
+  return typeof from === "string" ? addressOfOwned(bytes) : addressOf(bytes);
 }
 
 /** Two paths: `addr` (first) and `off` (second), both kept alive on the SQE handle. */
-function setPaths(sqe: Sqe, first: Uint8Array, second: Uint8Array): void {
+function setPaths(sqe: Sqe, first: Uint8Array, firstFrom: string | Uint8Array, second: Uint8Array, secondFrom: string | Uint8Array): void {
   sqe.keep = [first, second];
-  setU64(sqe.u32, sqe.i + SQW.addr, addressOf(first));
-  setU64(sqe.u32, sqe.i + SQW.off, addressOf(second));
+  setU64(sqe.u32, sqe.i + SQW.addr, cStringAddress(first, firstFrom));
+  setU64(sqe.u32, sqe.i + SQW.off, cStringAddress(second, secondFrom));
 }
 
 /** Mirrors io_uring_prep_nop(). Linux ≥ 5.1. */
@@ -183,7 +192,7 @@ export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
 export function prepOpenat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags: number, mode = 0): void {
   const bytes = cString(path); // validated before the SQE is touched
   prepRw(IORING_OP_OPENAT, sqe, dfd, 0, mode, 0);
-  setPath(sqe, bytes, SQW.addr);
+  setPath(sqe, bytes, SQW.addr, path);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -237,7 +246,7 @@ export function prepStatx(
   if (statxbuf.byteLength < 256) throw invalidArgument("statxbuf", `Needs ≥ 256 bytes; got ${statxbuf.byteLength}.`, "range");
   const bytes = cString(path);
   prepRw(IORING_OP_STATX, sqe, dfd, 0, mask, addressOf(statxbuf));
-  setPath(sqe, bytes, SQW.addr);
+  setPath(sqe, bytes, SQW.addr, path);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -328,8 +337,9 @@ export function prepRenameat(
 ): void {
   const a = cString(oldpath, "oldpath");
   const b = cString(newpath, "newpath");
+  const from: [string | Uint8Array, string | Uint8Array] = [oldpath, newpath];
   prepRw(IORING_OP_RENAMEAT, sqe, olddfd, 0, newdfd, 0);
-  setPaths(sqe, a, b);
+  setPaths(sqe, a, from[0], b, from[1]);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -337,7 +347,7 @@ export function prepRenameat(
 export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0): void {
   const bytes = cString(path);
   prepRw(IORING_OP_UNLINKAT, sqe, dfd, 0, 0, 0);
-  setPath(sqe, bytes, SQW.addr);
+  setPath(sqe, bytes, SQW.addr, path);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -345,15 +355,16 @@ export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, f
 export function prepMkdirat(sqe: Sqe, dfd: number, path: string | Uint8Array, mode: number): void {
   const bytes = cString(path);
   prepRw(IORING_OP_MKDIRAT, sqe, dfd, 0, mode, 0);
-  setPath(sqe, bytes, SQW.addr);
+  setPath(sqe, bytes, SQW.addr, path);
 }
 
 /** symlinkat(2): a link at `linkpath` pointing to `target`. Mirrors io_uring_prep_symlinkat(). Linux ≥ 5.15. */
 export function prepSymlinkat(sqe: Sqe, target: string | Uint8Array, newdirfd: number, linkpath: string | Uint8Array): void {
   const a = cString(target, "target");
   const b = cString(linkpath, "linkpath");
+  const from: [string | Uint8Array, string | Uint8Array] = [target, linkpath];
   prepRw(IORING_OP_SYMLINKAT, sqe, newdirfd, 0, 0, 0);
-  setPaths(sqe, a, b);
+  setPaths(sqe, a, from[0], b, from[1]);
 }
 
 /** linkat(2). Mirrors io_uring_prep_linkat(). Linux ≥ 5.15. */
@@ -367,8 +378,9 @@ export function prepLinkat(
 ): void {
   const a = cString(oldpath, "oldpath");
   const b = cString(newpath, "newpath");
+  const from: [string | Uint8Array, string | Uint8Array] = [oldpath, newpath];
   prepRw(IORING_OP_LINKAT, sqe, olddfd, 0, newdfd, 0);
-  setPaths(sqe, a, b);
+  setPaths(sqe, a, from[0], b, from[1]);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 

@@ -24,15 +24,41 @@ export class UringStats {
   size = 0;
   blksize = 0;
   blocks = 0;
-  atimeMs = 0;
-  mtimeMs = 0;
-  ctimeMs = 0;
-  birthtimeMs = 0;
-  /** Nanosecond timestamps as bigints (for exact copies: utimensat takes ns). */
-  atimeNs = 0n;
-  mtimeNs = 0n;
-  ctimeNs = 0n;
-  birthtimeNs = 0n;
+  /** Timestamps as seconds + nanoseconds, exactly as statx returned them (for exact copies). */
+  atimeSec = 0;
+  atimeNsec = 0;
+  mtimeSec = 0;
+  mtimeNsec = 0;
+  ctimeSec = 0;
+  ctimeNsec = 0;
+  birthtimeSec = 0;
+  birthtimeNsec = 0;
+
+  get atimeMs(): number {
+    return this.atimeSec * 1000 + this.atimeNsec / 1e6;
+  }
+  get mtimeMs(): number {
+    return this.mtimeSec * 1000 + this.mtimeNsec / 1e6;
+  }
+  get ctimeMs(): number {
+    return this.ctimeSec * 1000 + this.ctimeNsec / 1e6;
+  }
+  get birthtimeMs(): number {
+    return this.birthtimeSec * 1000 + this.birthtimeNsec / 1e6;
+  }
+  /** Nanosecond timestamps as bigints, like node's `{ bigint: true }` stats' `*Ns`. */
+  get atimeNs(): bigint {
+    return BigInt(this.atimeSec) * 1_000_000_000n + BigInt(this.atimeNsec);
+  }
+  get mtimeNs(): bigint {
+    return BigInt(this.mtimeSec) * 1_000_000_000n + BigInt(this.mtimeNsec);
+  }
+  get ctimeNs(): bigint {
+    return BigInt(this.ctimeSec) * 1_000_000_000n + BigInt(this.ctimeNsec);
+  }
+  get birthtimeNs(): bigint {
+    return BigInt(this.birthtimeSec) * 1_000_000_000n + BigInt(this.birthtimeNsec);
+  }
 
   get atime(): Date {
     return new Date(this.atimeMs);
@@ -78,11 +104,8 @@ function makedev(major: number, minor: number): number {
 export function parseStatx(buf: Uint8Array): UringStats {
   const dv = new DataView(buf.buffer, buf.byteOffset, STATX.SIZE);
   const u64 = (o: number) => dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 2 ** 32;
-  const ts = (o: number): [number, bigint] => {
-    const sec = dv.getBigInt64(o, true);
-    const nsec = dv.getUint32(o + 8, true);
-    return [Number(sec) * 1000 + nsec / 1e6, sec * 1_000_000_000n + BigInt(nsec)];
-  };
+  // tv_sec is an s64: exact as a number for any date within ±285 million years
+  const sec = (o: number) => dv.getInt32(o + 4, true) * 2 ** 32 + dv.getUint32(o, true);
   const s = new UringStats();
   s.blksize = dv.getUint32(STATX.stx_blksize, true);
   s.nlink = dv.getUint32(STATX.stx_nlink, true);
@@ -92,10 +115,14 @@ export function parseStatx(buf: Uint8Array): UringStats {
   s.ino = u64(STATX.stx_ino);
   s.size = u64(STATX.stx_size);
   s.blocks = u64(STATX.stx_blocks);
-  [s.atimeMs, s.atimeNs] = ts(STATX.stx_atime);
-  [s.birthtimeMs, s.birthtimeNs] = ts(STATX.stx_btime);
-  [s.ctimeMs, s.ctimeNs] = ts(STATX.stx_ctime);
-  [s.mtimeMs, s.mtimeNs] = ts(STATX.stx_mtime);
+  s.atimeSec = sec(STATX.stx_atime);
+  s.atimeNsec = dv.getUint32(STATX.stx_atime + 8, true);
+  s.birthtimeSec = sec(STATX.stx_btime);
+  s.birthtimeNsec = dv.getUint32(STATX.stx_btime + 8, true);
+  s.ctimeSec = sec(STATX.stx_ctime);
+  s.ctimeNsec = dv.getUint32(STATX.stx_ctime + 8, true);
+  s.mtimeSec = sec(STATX.stx_mtime);
+  s.mtimeNsec = dv.getUint32(STATX.stx_mtime + 8, true);
   s.rdev = makedev(dv.getUint32(STATX.stx_rdev_major, true), dv.getUint32(STATX.stx_rdev_minor, true));
   s.dev = makedev(dv.getUint32(STATX.stx_dev_major, true), dv.getUint32(STATX.stx_dev_minor, true));
   return s;

@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from "./errors.ts";
 import { IOVEC, TIMESPEC, w } from "./layout.ts";
-import { addressOf, asView } from "./memory.ts";
+import { addressOf, addressOfOwned, asView } from "./memory.ts";
 import { setU64 } from "./sqe.ts";
 
 /**
@@ -45,7 +45,7 @@ export class Timespec {
   readonly words = new Uint32Array(w(TIMESPEC.SIZE));
   readonly address: number;
   constructor(ms = 0) {
-    this.address = addressOf(this.words);
+    this.address = addressOfOwned(this.words); // ours, never exposed as a buffer
     this.set(ms);
   }
   /** Set from milliseconds (fractions allowed: 0.5 = 500 µs). */

@@ -71,7 +71,7 @@ import {
   STATX_BTIME,
 } from "./constants.ts";
 import { invalidArgument, UringError } from "./errors.ts";
-import { addressOf } from "./memory.ts";
+import { addressOf, addressOfOwned } from "./memory.ts";
 import { IoUringOptionsSchema, parseOptions } from "./options.ts";
 import { cString } from "./prep.ts";
 import { IoUring } from "./ring.ts";
@@ -281,6 +281,7 @@ export class Uring {
   #closing: Promise<void> | null = null;
   /** close() waits on this: called when nothing is queued or in the kernel. */
   #drained: (() => void) | null = null;
+  #disarmScheduled = false;
   readonly #deferTaskrun: boolean;
   readonly #flush = () => this.#flushNow();
   /** The same flush from the macrotask queue: the event loop has had its turn. */
@@ -604,16 +605,26 @@ export class Uring {
         void this.#readLoop(reader);
       }
     } else {
-      if (this.#reader !== null) {
-        const reader = this.#reader;
-        this.#reader = null;
-        void reader.cancel().catch(noop);
+      // Idle: drop the eventfd stream so nothing keeps the process alive — but not at once: busy
+      // programs go idle between ticks all the time, and a stream costs far more to make than to
+      // keep. One setImmediate later (which lets the process exit just the same), if still idle.
+      if (this.#reader !== null && !this.#disarmScheduled) {
+        this.#disarmScheduled = true;
+        setImmediate(this.#disarmIfIdle);
       }
       const drained = this.#drained;
       this.#drained = null;
       drained?.();
     }
   }
+
+  readonly #disarmIfIdle = () => {
+    this.#disarmScheduled = false;
+    if (this.#reader === null || this.#inKernel > 0 || this.queued > 0) return;
+    const reader = this.#reader;
+    this.#reader = null;
+    void reader.cancel().catch(noop);
+  };
 
   async #readLoop(reader: EventfdReader): Promise<void> {
     for (;;) {
@@ -853,12 +864,12 @@ export class Uring {
 
   #statx(dfd: number, path: string, flags: number, name: string, shownPath: string | undefined, opts?: OpOptions): Promise<UringStats> {
     const buf = new Uint8Array(256);
-    const p = path === "" ? new Uint8Array(1) : cString(path);
+    const p = path === "" ? new Uint8Array(1) : cString(path); // owned (see addressOfOwned)
     const op = this.#newOp(IORING_OP_STATX, name);
     op.fd = dfd;
-    op.addr = addressOf(p);
+    op.addr = addressOfOwned(p);
     op.len = STATX_BASIC_STATS | STATX_BTIME;
-    op.off = addressOf(buf);
+    op.off = addressOfOwned(buf);
     op.opFlags = flags;
     op.keep = [buf, p];
     op.path = shownPath;
@@ -880,7 +891,7 @@ export class Uring {
     const bytes = cString(path);
     const op = this.#newOp(IORING_OP_OPENAT, "open");
     op.fd = AT_FDCWD;
-    op.addr = addressOf(bytes);
+    op.addr = addressOfOwned(bytes);
     op.len = mode;
     op.opFlags = parseOpenFlags(flags) | O_CLOEXEC;
     op.keep = bytes;
@@ -902,7 +913,7 @@ export class Uring {
     const bytes = cString(checkPath(path));
     const op = this.#newOp(opcode, name);
     op.fd = AT_FDCWD;
-    op.addr = addressOf(bytes);
+    op.addr = addressOfOwned(bytes);
     op.len = len;
     op.opFlags = flags;
     op.keep = bytes;
@@ -916,9 +927,9 @@ export class Uring {
     const pb = cString(checkPath(b, "newPath"), "newPath");
     const op = this.#newOp(opcode, name);
     op.fd = AT_FDCWD;
-    op.addr = addressOf(pa);
+    op.addr = addressOfOwned(pa);
     op.len = opcode === IORING_OP_SYMLINKAT ? 0 : AT_FDCWD >>> 0;
-    op.off = addressOf(pb);
+    op.off = addressOfOwned(pb);
     op.opFlags = flags;
     op.keep = [pa, pb];
     op.path = a;
@@ -937,9 +948,9 @@ export class Uring {
     return this.#pathOp(IORING_OP_UNLINKAT, "rmdir", path, AT_REMOVEDIR, 0, opts);
   }
 
-  /** renameat2(2). */
-  rename(oldPath: string, newPath: string, opts?: OpOptions): Promise<void> {
-    return this.#twoPathOp(IORING_OP_RENAMEAT, "rename", oldPath, newPath, 0, opts);
+  /** renameat2(2). `noReplace` (RENAME_NOREPLACE) fails with EEXIST instead of replacing `newPath`. */
+  rename(oldPath: string, newPath: string, opts?: OpOptions & { noReplace?: boolean }): Promise<void> {
+    return this.#twoPathOp(IORING_OP_RENAMEAT, "rename", oldPath, newPath, opts?.noReplace ? 1 /* RENAME_NOREPLACE */ : 0, opts);
   }
 
   /** A symlink at `path` pointing to `target`. */
@@ -1066,7 +1077,7 @@ export class Uring {
         const bytes = cString(checkPath(step.path, `steps[${k}].path`));
         const op = this.#newOp(IORING_OP_OPENAT, "open");
         op.fd = AT_FDCWD;
-        op.addr = addressOf(bytes);
+        op.addr = addressOfOwned(bytes);
         op.len = step.mode ?? 0o666;
         op.opFlags = parseOpenFlags(step.flags) | O_CLOEXEC;
         op.keep = bytes;

@@ -1,0 +1,844 @@
+/**
+ * copyFile / copyTree: file copies through io_uring that never leave a torn file.
+ *
+ * - Every file is written under a temporary name in its destination directory
+ *   (`.NAME.bun-uring-PID-N.tmp`, created O_EXCL) and renamed into place only
+ *   when complete (after fsync with `fsync: true`): a crash or SIGKILL can leave
+ *   a temporary file behind, never a partial file under a final name. On error
+ *   the temporary file is removed.
+ * - Data moves in `blockSize` blocks, up to `queueDepth` blocks in flight over
+ *   all files; many files are in flight at once, and the walk's statx, the
+ *   openat/mkdirat/renameat/close and the data go through one ring, batched
+ *   into few io_uring_enter calls. Directory listing (getdents) has no io_uring
+ *   operation: it is the one synchronous step.
+ * - What `cp -r` / `cp -a` users rely on: directories, symlinks as symlinks
+ *   (followed with `dereference`), modes (umask applies unless `preserve`),
+ *   timestamps and ownership (`preserve`), sparse files stay sparse
+ *   (SEEK_DATA/SEEK_HOLE), hard links kept as links (`preserve: ["links"]`),
+ *   empty files and directories; FIFOs, sockets and devices are skipped with a
+ *   warning; a directory is never copied into itself.
+ */
+import { readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { cpus } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { z } from "zod";
+import { fchmod, fchown, futimens, lseek } from "../ffi/syscalls.ts";
+import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
+import { invalidArgument, UringError } from "./errors.ts";
+import { addressOf, addressOfOwned } from "./memory.ts";
+import { parseOptions } from "./options.ts";
+import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw } from "./prep.ts";
+import type { Sqe } from "./sqe.ts";
+import { setU64 } from "./sqe.ts";
+import type { UringStats } from "./stats.ts";
+import { Uring } from "./uring.ts";
+
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const ENXIO = 6;
+const EEXIST = 17;
+const EINVAL = 22;
+const ECANCELED = 125;
+/** Files up to this size are copied by one linked chain (one buffer, no JS between steps). */
+const SMALL_FILE = 64 * 1024;
+
+/** Defaults chosen by measurement (test/bench/copy.bench.ts): 1 MiB blocks, 8 in flight, ~128 files at once. */
+export const COPY_DEFAULTS = { blockSize: 1 << 20, queueDepth: 8, filesInFlight: 128 } as const;
+
+const PreserveItem = z.enum(["mode", "timestamps", "ownership", "links"]);
+export type PreserveItem = z.infer<typeof PreserveItem>;
+
+/** Options of copyFile/copyTree (zod-validated; a bad one throws a TypeError/RangeError naming it). */
+export const CopyOptionsSchema = z
+  .object({
+    /** Follow symlinks in the source (copy what they point to). Default false: copy links as links. */
+    dereference: z.boolean().optional(),
+    /** Keep metadata: true for all of mode, timestamps, ownership (when root) and links, or a list. */
+    preserve: z.union([z.boolean(), z.array(PreserveItem)]).optional(),
+    /** Never replace an existing destination file (it is skipped). */
+    noClobber: z.boolean().optional(),
+    /** Replace destinations that exist, including ones you may not write (the rename replaces them). */
+    force: z.boolean().optional(),
+    /** fsync each file before renaming it into place. */
+    fsync: z.boolean().optional(),
+    /** Re-read source and copy afterwards and compare sha256 checksums. */
+    verify: z.boolean().optional(),
+    /** Copy the rest after an error and list every failure in `summary.errors` (instead of stopping). */
+    continueOnError: z.boolean().optional(),
+    /** Blocks in flight over all files. */
+    queueDepth: z.number().int().min(1).max(4096).optional(),
+    /** Bytes per read/write (a multiple of 4096). */
+    blockSize: z.number().int().min(4096).max(64 << 20).multipleOf(4096).optional(),
+    /** Files copied at once. */
+    filesInFlight: z.number().int().min(1).max(65536).optional(),
+    /** Called with progress at most every `progressInterval` ms, and once at the end. */
+    onProgress: z.custom<(p: CopyProgress) => void>((v) => typeof v === "function", "Expected a function").optional(),
+    progressInterval: z.number().min(0).optional(),
+    /** Called for each skipped entry (FIFO, socket, device) and other non-fatal notes. */
+    onWarning: z.custom<(message: string) => void>((v) => typeof v === "function", "Expected a function").optional(),
+    /** Abort the copy: in-flight operations are cancelled and temporary files removed. */
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "Expected an AbortSignal").optional(),
+    /** Run on this Uring instead of a private one. */
+    uring: z.custom<Uring>((v) => v instanceof Uring, "Expected a Uring").optional(),
+  })
+  .strict();
+
+export type CopyOptions = z.input<typeof CopyOptionsSchema>;
+
+/** One failure, with the path and the errno, like a node:fs error. */
+export interface CopyError {
+  path: string;
+  dest?: string;
+  code: string;
+  syscall: string;
+  message: string;
+}
+
+/** What a copy did. */
+export interface CopySummary {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  /** Hard links recreated as links (preserve links). */
+  hardlinks: number;
+  bytes: number;
+  seconds: number;
+  errors: CopyError[];
+  /** Entries not copied: special files, and existing destinations under noClobber. */
+  skipped: { path: string; reason: string }[];
+  /** With verify: files whose checksums were compared and matched. */
+  verified: number;
+}
+
+/** What onProgress gets. Totals grow while the walk is still finding files (`scanning`). */
+export interface CopyProgress {
+  bytes: number;
+  totalBytes: number;
+  files: number;
+  totalFiles: number;
+  dirs: number;
+  scanning: boolean;
+  seconds: number;
+}
+
+/** A fatal copy error that has been recorded already: unwinds the other tasks quietly. */
+class Stop extends Error {}
+
+/** The shared engine behind copyFile and copyTree. */
+class Copier {
+  readonly io: Uring;
+  readonly #own: boolean;
+  readonly o: Required<Omit<CopyOptions, "onProgress" | "onWarning" | "signal" | "uring" | "preserve">> & {
+    preserve: Set<PreserveItem>;
+    onProgress?: (p: CopyProgress) => void;
+    onWarning?: (m: string) => void;
+    signal?: AbortSignal;
+  };
+  readonly summary: CopySummary = {
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    hardlinks: 0,
+    bytes: 0,
+    seconds: 0,
+    errors: [],
+    skipped: [],
+    verified: 0,
+  };
+  readonly #t0 = performance.now();
+  #totalBytes = 0;
+  #totalFiles = 0;
+  #scanning = true;
+  #lastProgress = 0;
+  #fatal: unknown = null;
+  /** Temporary files that exist right now: removed if the copy fails or is aborted. */
+  readonly #tmps = new Set<string>();
+  #tmpSeq = 0;
+  /** Buffers for blocks in flight, and who waits for one. */
+  readonly #buffers: Uint8Array[] = [];
+  readonly #bufferWaiters: ((b: Uint8Array) => void)[] = [];
+  #filesActive = 0;
+  readonly #fileWaiters: (() => void)[] = [];
+  /** dev:ino → the destination of the first copy, for preserve links. */
+  readonly #links = new Map<string, Promise<string | null>>();
+  /** Free fixed-file slots for the small-file chains (empty: no table, use the general path). */
+  readonly #freeSlots: number[] = [];
+  /** Copied files, for verify. */
+  readonly #copied: [string, string][] = [];
+  readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason));
+  readonly #uid = process.getuid?.() ?? -1;
+
+  constructor(options: CopyOptions | undefined) {
+    const p = parseOptions(CopyOptionsSchema, options, "options");
+    const preserve = new Set<PreserveItem>(
+      p.preserve === true ? ["mode", "timestamps", "ownership", "links"] : Array.isArray(p.preserve) ? p.preserve : [],
+    );
+    this.o = {
+      dereference: p.dereference ?? false,
+      preserve,
+      noClobber: p.noClobber ?? false,
+      force: p.force ?? false,
+      fsync: p.fsync ?? false,
+      verify: p.verify ?? false,
+      continueOnError: p.continueOnError ?? false,
+      queueDepth: p.queueDepth ?? COPY_DEFAULTS.queueDepth,
+      blockSize: p.blockSize ?? COPY_DEFAULTS.blockSize,
+      filesInFlight: p.filesInFlight ?? COPY_DEFAULTS.filesInFlight,
+      progressInterval: p.progressInterval ?? 100,
+      onProgress: p.onProgress,
+      onWarning: p.onWarning,
+      signal: p.signal,
+    };
+    if (this.o.noClobber && this.o.force) throw invalidArgument("options", "noClobber and force exclude each other.");
+    if (p.uring) {
+      this.io = p.uring;
+      this.#own = false;
+    } else {
+      this.io = new Uring({ entries: 256, cqEntries: 1024 });
+      this.#own = true;
+      // Creates and renames in one directory contend on its lock: a few io-wq workers do them
+      // faster than dozens (measured: test/bench/copy.bench.ts).
+      const n = Math.max(4, 2 * cpus().length);
+      this.io.ring.registerIowqMaxWorkers(n, n);
+    }
+    for (let k = 0; k < this.o.queueDepth; k++) this.#buffers.push(new Uint8Array(this.o.blockSize));
+    // Small files go through one linked chain on direct descriptors (a fixed-file table slot per
+    // open file): two slots per file in flight. A caller's ring may have a table already: then
+    // every file takes the general path.
+    const slots = 2 * this.o.filesInFlight;
+    try {
+      this.io.ring.registerFilesSparse(slots);
+      for (let k = slots - 1; k >= 0; k--) this.#freeSlots.push(k);
+    } catch {
+      this.#freeSlots.length = 0;
+    }
+    if (this.o.signal) {
+      if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason);
+      else this.o.signal.addEventListener("abort", this.#abortListener, { once: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  /** Record an error: fatal unless continueOnError. Throws Stop when the copy must unwind. */
+  #record(e: unknown, path: string, dest?: string): void {
+    if (e instanceof Stop) throw e;
+    if (this.#fatal) throw new Stop();
+    const err = asCopyError(e, path, dest);
+    if (this.o.continueOnError && err.code !== "ABORT_ERR") {
+      this.summary.errors.push(err);
+      return;
+    }
+    this.#fail(e instanceof Error ? e : new Error(String(e)), err);
+    throw new Stop();
+  }
+
+  #fail(e: unknown, err?: CopyError): void {
+    if (this.#fatal) return;
+    this.#fatal = e;
+    if (err) this.summary.errors.push(err);
+    // wake everyone waiting for a buffer or a file slot: they will see #fatal and unwind
+    for (const w of this.#fileWaiters.splice(0)) w();
+  }
+
+  #check(): void {
+    if (this.#fatal) throw new Stop();
+  }
+
+  #progress(force = false): void {
+    const cb = this.o.onProgress;
+    if (!cb) return;
+    const now = performance.now();
+    if (!force && now - this.#lastProgress < this.o.progressInterval) return;
+    this.#lastProgress = now;
+    cb({
+      bytes: this.summary.bytes,
+      totalBytes: this.#totalBytes,
+      files: this.summary.files,
+      totalFiles: this.#totalFiles,
+      dirs: this.summary.dirs,
+      scanning: this.#scanning,
+      seconds: (now - this.#t0) / 1000,
+    });
+  }
+
+  async #takeBuffer(): Promise<Uint8Array> {
+    const b = this.#buffers.pop();
+    if (b) return b;
+    return new Promise((resolve) => this.#bufferWaiters.push(resolve));
+  }
+
+  #giveBuffer(b: Uint8Array): void {
+    const w = this.#bufferWaiters.shift();
+    if (w) w(b);
+    else this.#buffers.push(b);
+  }
+
+  async #fileSlot(): Promise<void> {
+    while (this.#filesActive >= this.o.filesInFlight) {
+      this.#check();
+      await new Promise<void>((r) => this.#fileWaiters.push(r));
+    }
+    this.#check();
+    this.#filesActive++;
+  }
+
+  #fileDone(): void {
+    this.#filesActive--;
+    this.#fileWaiters.shift()?.();
+  }
+
+  #tmpName(dst: string): string {
+    return join(dirname(dst), `.${basename(dst)}.bun-uring-${process.pid}-${++this.#tmpSeq}.tmp`);
+  }
+
+  // ---------------------------------------------------------------- entries
+
+  /** Copy whatever `src` is to `dst`. `st` is its (l)stat if known. */
+  async entry(src: string, dst: string, st?: UringStats): Promise<void> {
+    try {
+      this.#check();
+      st ??= this.o.dereference ? await this.io.stat(src) : await this.io.lstat(src);
+      if (st.isDirectory()) return await this.dir(src, dst, st);
+      if (st.isFile()) {
+        this.#totalFiles++;
+        this.#totalBytes += st.size;
+        return await this.file(src, dst, st);
+      }
+      if (st.isSymbolicLink()) return await this.symlink(src, dst, st);
+      const kind = st.isFIFO() ? "FIFO" : st.isSocket() ? "socket" : st.isCharacterDevice() ? "character device" : "block device";
+      this.summary.skipped.push({ path: src, reason: `${kind} not copied` });
+      this.o.onWarning?.(`skipping ${kind} '${src}'`);
+    } catch (e) {
+      this.#record(e, src, dst);
+    }
+  }
+
+  async dir(src: string, dst: string, st: UringStats): Promise<void> {
+    try {
+      // rwx for us while filling it; the final mode is applied after its contents
+      await this.io.mkdir(dst, { mode: 0o700 });
+    } catch (e) {
+      if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
+    }
+    this.summary.dirs++;
+    let names: string[];
+    try {
+      names = readdirSync(src);
+    } catch (e) {
+      throw toUringError(e, "scandir", src);
+    }
+    await Promise.all(names.map((name) => this.entry(join(src, name), join(dst, name))));
+    this.#check();
+    await this.#applyDirMeta(dst, st);
+  }
+
+  async #applyDirMeta(dst: string, st: UringStats): Promise<void> {
+    const p = this.o.preserve;
+    const fd = await this.io.openFd(dst, O_RDONLY | 0o200000 /* O_DIRECTORY */);
+    try {
+      if (p.has("ownership") && this.#uid === 0) checkSync(fchown(fd, st.uid, st.gid), "fchown", dst);
+      // like cp: the source's mode, less the umask unless preserve mode
+      const mode = p.has("mode") ? st.mode & 0o7777 : st.mode & 0o777 & ~umask();
+      checkSync(fchmod(fd, mode), "fchmod", dst);
+      if (p.has("timestamps")) checkSync(futimens(fd, timesOf(st)), "futimens", dst);
+    } finally {
+      await this.io.closeFd(fd);
+    }
+  }
+
+  async symlink(src: string, dst: string, st: UringStats): Promise<void> {
+    let target: string;
+    try {
+      target = readlinkSync(src);
+    } catch (e) {
+      throw toUringError(e, "readlink", src);
+    }
+    if (this.o.noClobber && (await this.#exists(dst))) {
+      this.summary.skipped.push({ path: dst, reason: "exists (no-clobber)" });
+      return;
+    }
+    const tmp = this.#tmpName(dst);
+    await this.io.symlink(target, tmp);
+    this.#tmps.add(tmp);
+    try {
+      if (this.o.preserve.has("ownership") && this.#uid === 0) {
+        const { fchownat } = await import("../ffi/syscalls.ts");
+        const path = Buffer.from(`${tmp}\0`);
+        checkSync(fchownat(-100, addressOf(path), st.uid, st.gid, 0x100 /* AT_SYMLINK_NOFOLLOW */), "lchown", tmp);
+      }
+      await this.io.rename(tmp, dst);
+      this.#tmps.delete(tmp);
+    } catch (e) {
+      await this.#removeTmp(tmp);
+      throw e;
+    }
+    this.summary.symlinks++;
+  }
+
+  async #exists(path: string): Promise<boolean> {
+    try {
+      await this.io.lstat(path);
+      return true;
+    } catch (e) {
+      if ((e as UringError).code === "ENOENT") return false;
+      throw e;
+    }
+  }
+
+  async file(src: string, dst: string, st: UringStats): Promise<void> {
+    await this.#fileSlot();
+    try {
+      if (this.o.noClobber && (await this.#exists(dst))) {
+        this.summary.skipped.push({ path: dst, reason: "exists (no-clobber)" });
+        this.#totalBytes -= st.size;
+        this.#totalFiles--;
+        return;
+      }
+      // preserve links: the second name of an inode becomes a hard link to the first copy
+      if (this.o.preserve.has("links") && st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = this.#links.get(key);
+        if (first) {
+          const firstDst = await first;
+          if (firstDst) {
+            await this.#hardlink(firstDst, dst);
+            this.#totalBytes -= st.size;
+            return;
+          }
+        } else {
+          let settle!: (v: string | null) => void;
+          this.#links.set(key, new Promise((r) => (settle = r)));
+          try {
+            await this.#copyRegular(src, dst, st);
+            settle(dst);
+          } catch (e) {
+            settle(null);
+            throw e;
+          }
+          return;
+        }
+      }
+      await this.#copyRegular(src, dst, st);
+    } finally {
+      this.#fileDone();
+    }
+  }
+
+  async #hardlink(existing: string, dst: string): Promise<void> {
+    const tmp = this.#tmpName(dst);
+    await this.io.link(existing, tmp);
+    this.#tmps.add(tmp);
+    try {
+      await this.#rename(tmp, dst);
+    } catch (e) {
+      await this.#removeTmp(tmp);
+      throw e;
+    }
+    this.summary.hardlinks++;
+    this.summary.files++;
+  }
+
+  async #rename(tmp: string, dst: string): Promise<boolean> {
+    try {
+      await this.io.rename(tmp, dst, { noReplace: this.o.noClobber });
+      this.#tmps.delete(tmp);
+      return true;
+    } catch (e) {
+      if (this.o.noClobber && (e as UringError).errno === -EEXIST) {
+        await this.#removeTmp(tmp);
+        this.summary.skipped.push({ path: dst, reason: "exists (no-clobber)" });
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  async #removeTmp(tmp: string): Promise<void> {
+    try {
+      await this.io.unlink(tmp);
+    } catch {
+      // already gone
+    }
+    this.#tmps.delete(tmp);
+  }
+
+  /** The copy proper: open both, move the data, apply metadata, rename into place. */
+  async #copyRegular(src: string, dst: string, st: UringStats): Promise<void> {
+    const p = this.o.preserve;
+    const needsFd = p.has("ownership") || p.has("timestamps") || (p.has("mode") && (st.mode & 0o7000) !== 0);
+    if (st.size <= SMALL_FILE && this.#freeSlots.length >= 2 && !needsFd) {
+      const r = await this.#copySmall(src, dst, st);
+      if (r !== "retry") return;
+      // the source changed size under us: take the general path, which follows the file to EOF
+    }
+    return this.#copyGeneral(src, dst, st);
+  }
+
+  /**
+   * A small file in one submission: a chain of linked SQEs on direct descriptors,
+   * openat(src) → read → close → openat(tmp, O_EXCL) → write → [fsync] → close → renameat(tmp, dst),
+   * with no JS between the steps. Every step posts a CQE (the ones after a failure −ECANCELED);
+   * when all are in, the first real failure is reported and whatever was left open or created is
+   * closed or removed. A short read (the file changed size) answers "retry".
+   */
+  #copySmall(src: string, dst: string, st: UringStats): Promise<"ok" | "retry" | "skipped"> {
+    const a = this.#freeSlots.pop()!;
+    const b = this.#freeSlots.pop()!;
+    const tmp = this.#tmpName(dst);
+    const size = st.size;
+    const mode = this.o.preserve.has("mode") ? st.mode & 0o7777 : st.mode & 0o777;
+    // ours alone: its address needs no .buffer touch (addressOfOwned); held by every step's `keep`
+    const buf = new Uint8Array(size);
+    const bufAddr = addressOfOwned(buf);
+    const io = this.io;
+    const srcFlags = O_RDONLY | (this.o.dereference ? 0 : O_NOFOLLOW);
+    type Step = { name: string; path: string; dest?: string; prep: (sqe: Sqe) => void };
+    const steps: Step[] = [{ name: "open", path: src, prep: (q) => prepOpenatDirect(q, AT_FDCWD, src, srcFlags, 0, a) }];
+    if (size > 0) steps.push({ name: "read", path: src, prep: (q) => ((prepRw(IORING_OP_READ, q, a, bufAddr, size, 0), (q.flags = IOSQE_FIXED_FILE))) });
+    steps.push({ name: "close", path: src, prep: (q) => prepCloseDirect(q, a) });
+    steps.push({ name: "open", path: dst, prep: (q) => prepOpenatDirect(q, AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL, mode, b) });
+    if (size > 0) steps.push({ name: "write", path: dst, prep: (q) => ((prepRw(IORING_OP_WRITE, q, b, bufAddr, size, 0), (q.flags = IOSQE_FIXED_FILE))) });
+    if (this.o.fsync) steps.push({ name: "fsync", path: dst, prep: (q) => ((prepFsync(q, b), (q.flags = IOSQE_FIXED_FILE))) });
+    steps.push({ name: "close", path: dst, prep: (q) => prepCloseDirect(q, b) });
+    const noReplace = this.o.noClobber ? 1 : 0;
+    steps.push({ name: "rename", path: tmp, dest: dst, prep: (q) => prepRenameat(q, AT_FDCWD, tmp, AT_FDCWD, dst, noReplace) });
+    const iRead = size > 0 ? 1 : -1;
+    const iCloseA = size > 0 ? 2 : 1;
+    const iOpenB = iCloseA + 1;
+    const iCloseB = steps.length - 2;
+    const res: number[] = new Array(steps.length).fill(-ECANCELED);
+    this.#tmps.add(tmp);
+    return new Promise((resolve, reject) => {
+      let left = steps.length;
+      const finish = () => {
+        // slots the chain opened but did not get to close: close them now, then free them
+        const release = (slot: number, opened: boolean, closed: boolean) => {
+          if (opened && !closed) io.enqueue((q) => prepCloseDirect(q, slot), () => this.#freeSlots.push(slot));
+          else this.#freeSlots.push(slot);
+        };
+        release(a, res[0] === 0, res[iCloseA] === 0);
+        release(b, res[iOpenB]! >= 0, res[iCloseB] === 0);
+        const renamed = res[steps.length - 1] === 0;
+        if (renamed) {
+          this.#tmps.delete(tmp);
+          this.summary.files++;
+          this.summary.bytes += size;
+          this.#copied.push([src, dst]);
+          this.#progress();
+          return resolve("ok");
+        }
+        const cleanup = res[iOpenB]! >= 0 ? this.#removeTmp(tmp) : Promise.resolve(this.#tmps.delete(tmp));
+        // a short read broke the chain: the file changed size; copy it again the general way
+        if (iRead >= 0 && res[iRead]! >= 0 && res[iRead]! < size) return void cleanup.then(() => resolve("retry"));
+        const k = res.findIndex((r) => r < 0 && r !== -ECANCELED);
+        const bad = steps[k]!;
+        if (this.o.noClobber && bad.name === "rename" && res[k] === -EEXIST) {
+          this.summary.skipped.push({ path: dst, reason: "exists (no-clobber)" });
+          return void cleanup.then(() => resolve("skipped"));
+        }
+        const err = new UringError(res[k]!, bad.name, bad.dest ? { path: bad.path, dest: bad.dest } : { path: bad.path });
+        void cleanup.then(() => reject(err));
+      };
+      io.enqueueLinked(
+        steps.map((step, k) => ({
+          prep: step.prep,
+          done: (r: number) => {
+            res[k] = r;
+            if (--left === 0) finish();
+          },
+          keep: buf,
+        })),
+      );
+    });
+  }
+
+  /** Any file: open both with real fds, move the data in blocks, apply metadata, rename into place. */
+  async #copyGeneral(src: string, dst: string, st: UringStats): Promise<void> {
+    const tmp = this.#tmpName(dst);
+    const mode = this.o.preserve.has("mode") ? st.mode & 0o7777 : st.mode & 0o777;
+    const opened = await Promise.allSettled([
+      this.io.openFd(src, O_RDONLY | (this.o.dereference ? 0 : O_NOFOLLOW)),
+      this.io.openFd(tmp, O_WRONLY | O_CREAT | O_EXCL, mode),
+    ]);
+    const sfd = opened[0].status === "fulfilled" ? opened[0].value : -1;
+    const dfd = opened[1].status === "fulfilled" ? opened[1].value : -1;
+    if (dfd >= 0) this.#tmps.add(tmp);
+    let ok = false;
+    try {
+      if (opened[0].status === "rejected") throw opened[0].reason;
+      if (opened[1].status === "rejected") throw withPath(opened[1].reason, dst);
+      const size = await this.#copyData(sfd, dfd, st, src, dst);
+      const p = this.o.preserve;
+      if (p.has("ownership") && this.#uid === 0) checkSync(fchown(dfd, st.uid, st.gid), "fchown", dst);
+      // fchown clears set-uid bits: the mode goes on after it
+      if (p.has("mode") && (st.mode & 0o7000) !== 0) checkSync(fchmod(dfd, mode), "fchmod", dst);
+      if (p.has("timestamps")) checkSync(futimens(dfd, timesOf(st)), "futimens", dst);
+      if (this.o.fsync) await withPathAsync(this.io.fsync(dfd), dst);
+      ok = true;
+      this.summary.files++;
+      void size;
+    } finally {
+      const closes: Promise<void>[] = [];
+      if (sfd >= 0) closes.push(this.io.closeFd(sfd));
+      if (dfd >= 0) closes.push(this.io.closeFd(dfd));
+      await Promise.allSettled(closes);
+      if (!ok && dfd >= 0) await this.#removeTmp(tmp);
+    }
+    try {
+      if (await this.#rename(tmp, dst)) this.#copied.push([src, dst]);
+      else this.summary.files--;
+    } catch (e) {
+      this.summary.files--;
+      await this.#removeTmp(tmp);
+      throw withPath(e, dst);
+    }
+  }
+
+  /** Move `st.size` bytes from sfd to dfd; sparse sources stay sparse. Returns the bytes copied. */
+  async #copyData(sfd: number, dfd: number, st: UringStats, src: string, dst: string): Promise<number> {
+    const size = st.size;
+    if (size === 0) return 0;
+    // A file with fewer allocated blocks than its size has holes: copy only its data extents.
+    const sparse = st.blocks * 512 < size;
+    const extents: [number, number][] = sparse ? dataExtents(sfd, size) : [[0, size]];
+    const bs = this.o.blockSize;
+    const jobs: Promise<void>[] = [];
+    let copied = 0;
+    let eof = size;
+    for (const [start, end] of extents) {
+      for (let off = start; off < end; off += bs) {
+        this.#check();
+        const len = Math.min(bs, end - off);
+        const buf = await this.#takeBuffer();
+        jobs.push(
+          this.#copyBlock(sfd, dfd, buf, off, len, src, dst)
+            .then((n) => {
+              copied += n;
+              if (n < len) eof = Math.min(eof, off + n);
+            })
+            .finally(() => this.#giveBuffer(buf)),
+        );
+      }
+    }
+    const results = await Promise.allSettled(jobs);
+    for (const r of results) if (r.status === "rejected") throw r.reason;
+    // holes at the end (and a file that shrank) are set by the size
+    if (sparse || eof < size) await withPathAsync(this.io.ftruncate(dfd, sparse ? Math.min(size, eof) : eof), dst);
+    return copied;
+  }
+
+  /** One block: read it (requeueing short reads), write what was read (requeueing short writes). */
+  async #copyBlock(sfd: number, dfd: number, buf: Uint8Array, off: number, len: number, src: string, dst: string): Promise<number> {
+    let got = 0;
+    while (got < len) {
+      const n = await withPathAsync(this.io.read(sfd, buf.subarray(got, len), off + got), src);
+      if (n === 0) break; // the source shrank while we copied
+      let put = 0;
+      while (put < n) {
+        put += await withPathAsync(this.io.write(dfd, buf.subarray(got + put, got + n), off + got + put), dst);
+      }
+      got += n;
+      this.summary.bytes += n;
+      this.#progress();
+    }
+    return got;
+  }
+
+  // ---------------------------------------------------------------- verify and finish
+
+  async verify(): Promise<void> {
+    for (const [src, dst] of this.#copied) {
+      this.#check();
+      const [a, b] = await Promise.all([this.#hash(src), this.#hash(dst)]);
+      if (a !== b) {
+        this.#record(
+          Object.assign(new Error(`verify failed: '${dst}' differs from '${src}' (sha256 ${b.slice(0, 12)}… ≠ ${a.slice(0, 12)}…)`), {
+            code: "EVERIFY",
+            syscall: "verify",
+          }),
+          src,
+          dst,
+        );
+      } else this.summary.verified++;
+    }
+  }
+
+  async #hash(path: string): Promise<string> {
+    const h = new Bun.CryptoHasher("sha256");
+    const fd = await this.io.openFd(path, O_RDONLY);
+    const buf = await this.#takeBuffer();
+    try {
+      for (let off = 0; ; ) {
+        const n = await withPathAsync(this.io.read(fd, buf, off), path);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        off += n;
+      }
+    } finally {
+      this.#giveBuffer(buf);
+      await this.io.closeFd(fd);
+    }
+    return h.digest("hex");
+  }
+
+  /** Run `work`; then clean up, close a private ring, and return the summary or throw the first fatal error. */
+  async run(work: () => Promise<void>): Promise<CopySummary> {
+    try {
+      if (this.#fatal) throw this.#fatal;
+      try {
+        await work();
+      } catch (e) {
+        if (!(e instanceof Stop)) this.#record(e, "");
+      }
+      this.#scanning = false;
+      if (!this.#fatal && this.o.verify) {
+        try {
+          await this.verify();
+        } catch (e) {
+          if (!(e instanceof Stop)) throw e;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Stop)) this.#fail(e);
+    } finally {
+      this.o.signal?.removeEventListener("abort", this.#abortListener);
+      for (const tmp of [...this.#tmps]) await this.#removeTmp(tmp);
+      this.summary.seconds = (performance.now() - this.#t0) / 1000;
+      this.#scanning = false;
+      this.#progress(true);
+      if (this.#own) await this.io.close();
+    }
+    if (this.#fatal) throw this.#fatal instanceof Stop ? new Error("copy failed") : this.#fatal;
+    return this.summary;
+  }
+}
+
+// ---------------------------------------------------------------- public API
+
+/**
+ * Copy one file. `dst` is the new file's path (an existing file is replaced atomically unless
+ * `noClobber`). Symlinks in `src` are followed. Resolves a summary; rejects with a UringError
+ * naming the path and errno (`ENOSPC: no space left on device, write 'dst/a.bin'`).
+ */
+export async function copyFile(src: string, dst: string, options?: CopyOptions): Promise<CopySummary> {
+  checkPathArg(src, "src");
+  checkPathArg(dst, "dst");
+  const c = new Copier({ ...options, dereference: true });
+  return c.run(async () => {
+    const st = await c.io.stat(src).catch((e) => {
+      throw withPath(e, src);
+    });
+    if (st.isDirectory()) throw new UringError(-21, "copyFile", { path: src, advice: "the source is a directory: use copyTree()" });
+    await c.entry(src, dst, st);
+  });
+}
+
+/**
+ * Copy a directory tree (or a single file or symlink) from `src` to `dst`. `dst` becomes the copy's
+ * root; if it is an existing directory, the trees are merged. Refuses to copy a directory into itself.
+ */
+export async function copyTree(src: string, dst: string, options?: CopyOptions): Promise<CopySummary> {
+  checkPathArg(src, "src");
+  checkPathArg(dst, "dst");
+  const c = new Copier(options);
+  return c.run(async () => {
+    const srcReal = realpathOr(src);
+    const dstReal = join(realpathOr(dirname(resolve(dst))), basename(resolve(dst)));
+    if (dstReal === srcReal || dstReal.startsWith(`${srcReal}/`)) {
+      throw new UringError(-EINVAL, "copyTree", { path: src, dest: dst, advice: "cannot copy a directory into itself" });
+    }
+    await c.entry(src, dst);
+  });
+}
+
+// ---------------------------------------------------------------- helpers
+
+function checkPathArg(p: unknown, name: string): void {
+  if (typeof p !== "string" || p.length === 0) throw invalidArgument(name, `Expected a non-empty path string; got ${typeof p}.`, "type");
+  if (p.includes("\0")) throw invalidArgument(name, "Paths must not contain NUL bytes.");
+}
+
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+let cachedUmask = -1;
+function umask(): number {
+  if (cachedUmask < 0) cachedUmask = process.umask();
+  return cachedUmask;
+}
+
+/** struct timespec[2] { atime, mtime } for futimens, from a stat's nanosecond times. */
+function timesOf(st: UringStats): number {
+  const t = new Uint32Array(8); // struct timespec { s64 tv_sec; long tv_nsec; } × 2, as u32 halves
+  setU64(t, 0, st.atimeSec);
+  setU64(t, 2, st.atimeNsec);
+  setU64(t, 4, st.mtimeSec);
+  setU64(t, 6, st.mtimeNsec);
+  keepAlive = t;
+  return addressOf(t);
+}
+/** The last timespec pair handed to futimens: referenced until the synchronous call returns. */
+let keepAlive: unknown = null;
+
+/** The data extents of a sparse file, through SEEK_DATA/SEEK_HOLE. */
+function dataExtents(fd: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  let off = 0;
+  while (off < size) {
+    const data = lseek(fd, off, SEEK_DATA);
+    if (data === -ENXIO || data >= size) break; // only a hole left
+    if (data < 0) return [[0, size]]; // the filesystem cannot tell: copy everything
+    const hole = lseek(fd, data, SEEK_HOLE);
+    const end = hole < 0 ? size : Math.min(hole, size);
+    out.push([data, end]);
+    off = end;
+  }
+  return out;
+}
+
+function checkSync(r: number, syscall: string, path: string): void {
+  if (r < 0) throw new UringError(r, syscall, { path });
+}
+
+function abortError(reason: unknown): Error {
+  const err = new Error("The copy was aborted", { cause: reason });
+  err.name = "AbortError";
+  (err as { code?: string }).code = "ABORT_ERR";
+  return err;
+}
+
+/** A UringError from an fd-level op gets the path it was about. */
+function withPath(e: unknown, path: string): unknown {
+  if (e instanceof UringError && e.path === undefined) return new UringError(e.errno, e.syscall, { path });
+  return e;
+}
+
+async function withPathAsync<T>(p: Promise<T>, path: string): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw withPath(e, path);
+  }
+}
+
+function toUringError(e: unknown, syscall: string, path: string): unknown {
+  const errno = (e as { errno?: number }).errno;
+  return typeof errno === "number" ? new UringError(errno, syscall, { path }) : e;
+}
+
+function asCopyError(e: unknown, path: string, dest?: string): CopyError {
+  const x = e as { code?: string; syscall?: string; message?: string; path?: string; dest?: string };
+  return {
+    path: x.path ?? path,
+    ...(x.dest ?? dest ? { dest: x.dest ?? dest } : {}),
+    code: x.code ?? "EUNKNOWN",
+    syscall: x.syscall ?? "copy",
+    message: x.message ?? String(e),
+  };
+}
