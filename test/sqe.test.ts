@@ -167,6 +167,13 @@ const addr = (v: ArrayBufferView): bigint => {
   return BigInt(ptr(v as DataView));
 };
 
+/**
+ * The address of an array the library made and never exposes (an encoded path, a Timespec's
+ * words): taken without touching `.buffer`, as lib/memory.ts's addressOfOwned does — nothing
+ * touches these arrays, so their storage never moves. (Touching it here would move it.)
+ */
+const ownedAddr = (v: Uint8Array | Uint32Array): bigint => BigInt(ptr(v));
+
 // ---------------------------------------------------------------------------
 // A seeded PRNG (mulberry32), for garbage fill and random cases
 // ---------------------------------------------------------------------------
@@ -351,7 +358,7 @@ describe("prep helpers write what liburing writes", () => {
     const sqe = expectPrep((s) => prepOpenat(s, AT_FDCWD, path, flags, 0o644), (s) => ({
       opcode: OP.OPENAT,
       fd: AT_FDCWD,
-      addr: addr(s.keep as Uint8Array),
+      addr: ownedAddr(s.keep as Uint8Array),
       len: 0o644,
       op_flags: flags,
     }));
@@ -372,7 +379,7 @@ describe("prep helpers write what liburing writes", () => {
   });
 
   test("openat_direct: file_index = slot + 1; IORING_FILE_INDEX_ALLOC stays ~0U", () => {
-    const base = (s: Sqe) => ({ opcode: OP.OPENAT, fd: AT_FDCWD, addr: addr(s.keep as Uint8Array), len: 0o600, op_flags: 0o100 });
+    const base = (s: Sqe) => ({ opcode: OP.OPENAT, fd: AT_FDCWD, addr: ownedAddr(s.keep as Uint8Array), len: 0o600, op_flags: 0o100 });
     expectPrep((s) => prepOpenatDirect(s, AT_FDCWD, "a", 0o100, 0o600, 0), (s) => ({ ...base(s), file_index: 1 }));
     expectPrep((s) => prepOpenatDirect(s, AT_FDCWD, "a", 0o100, 0o600, 41), (s) => ({ ...base(s), file_index: 42 }));
     expect(IORING_FILE_INDEX_ALLOC).toBe(0xffffffff);
@@ -404,7 +411,7 @@ describe("prep helpers write what liburing writes", () => {
     const sqe = expectPrep((s) => prepStatx(s, AT_FDCWD, "/etc/hostname", 0x100 /* AT_SYMLINK_NOFOLLOW */, 0x7ff, stx), (s) => ({
       opcode: OP.STATX,
       fd: AT_FDCWD,
-      addr: addr(s.keep as Uint8Array),
+      addr: ownedAddr(s.keep as Uint8Array),
       len: 0x7ff, // STATX_BASIC_STATS
       off: addr(stx),
       op_flags: 0x100,
@@ -422,12 +429,12 @@ describe("prep helpers write what liburing writes", () => {
     expectPrep((s) => prepTimeout(s, ts, 3, 1 /* IORING_TIMEOUT_ABS */), {
       opcode: OP.TIMEOUT,
       fd: -1,
-      addr: addr(ts.words),
+      addr: ownedAddr(ts.words),
       len: 1,
       off: 3n,
       op_flags: 1,
     });
-    expect(BigInt(ts.address)).toBe(addr(ts.words));
+    expect(BigInt(ts.address)).toBe(ownedAddr(ts.words));
     // struct __kernel_timespec { __s64 tv_sec; long long tv_nsec; }
     const d = new DataView(ts.words.buffer, ts.words.byteOffset, 16);
     expect(d.getBigInt64(0, true)).toBe(1n);
