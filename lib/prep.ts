@@ -335,11 +335,23 @@ export function prepRenameat(
   newpath: string | Uint8Array,
   flags = 0,
 ): void {
+  prepTwoPaths(IORING_OP_RENAMEAT, sqe, olddfd, oldpath, newdfd, newpath, flags);
+}
+
+/** The shape renameat and linkat share: fd = olddfd, addr = oldpath, len = newdfd, off = newpath, op flags. */
+function prepTwoPaths(
+  op: number,
+  sqe: Sqe,
+  olddfd: number,
+  oldpath: string | Uint8Array,
+  newdfd: number,
+  newpath: string | Uint8Array,
+  flags: number,
+): void {
   const a = cString(oldpath, "oldpath");
   const b = cString(newpath, "newpath");
-  const from: [string | Uint8Array, string | Uint8Array] = [oldpath, newpath];
-  prepRw(IORING_OP_RENAMEAT, sqe, olddfd, 0, newdfd, 0);
-  setPaths(sqe, a, from[0], b, from[1]);
+  prepRw(op, sqe, olddfd, 0, newdfd, 0);
+  setPaths(sqe, a, oldpath, b, newpath);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -362,9 +374,8 @@ export function prepMkdirat(sqe: Sqe, dfd: number, path: string | Uint8Array, mo
 export function prepSymlinkat(sqe: Sqe, target: string | Uint8Array, newdirfd: number, linkpath: string | Uint8Array): void {
   const a = cString(target, "target");
   const b = cString(linkpath, "linkpath");
-  const from: [string | Uint8Array, string | Uint8Array] = [target, linkpath];
   prepRw(IORING_OP_SYMLINKAT, sqe, newdirfd, 0, 0, 0);
-  setPaths(sqe, a, from[0], b, from[1]);
+  setPaths(sqe, a, target, b, linkpath);
 }
 
 /** linkat(2). Mirrors io_uring_prep_linkat(). Linux ≥ 5.15. */
@@ -376,12 +387,7 @@ export function prepLinkat(
   newpath: string | Uint8Array,
   flags = 0,
 ): void {
-  const a = cString(oldpath, "oldpath");
-  const b = cString(newpath, "newpath");
-  const from: [string | Uint8Array, string | Uint8Array] = [oldpath, newpath];
-  prepRw(IORING_OP_LINKAT, sqe, olddfd, 0, newdfd, 0);
-  setPaths(sqe, a, from[0], b, from[1]);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  prepTwoPaths(IORING_OP_LINKAT, sqe, olddfd, oldpath, newdfd, newpath, flags);
 }
 
 /** fallocate(2). Mirrors io_uring_prep_fallocate() (note liburing's order: mode, offset, len). Linux ≥ 5.6. */

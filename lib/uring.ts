@@ -798,26 +798,24 @@ export class Uring {
 
   /** Scatter read into `buffers`. Resolves the total bytes read. */
   readv(fd: number, buffers: ArrayBufferView[], position?: number | bigint | null, opts?: OpOptions): Promise<number> {
-    const iov = new IoVecs(buffers.map((b, k) => checkBuffer(b, `buffers[${k}]`)));
-    const op = this.#newOp(IORING_OP_READV, "readv");
-    op.fd = checkFd(fd);
-    op.addr = iov.address;
-    op.len = iov.length;
-    op.off = checkPosition(position);
-    op.keep = iov;
-    return this.#start(op, opts);
+    return this.#start(this.#vec(IORING_OP_READV, "readv", fd, buffers, position), opts);
   }
 
   /** Gather write from `buffers`. Resolves the total bytes written. */
   writev(fd: number, buffers: ArrayBufferView[], position?: number | bigint | null, opts?: OpOptions): Promise<number> {
+    return this.#start(this.#vec(IORING_OP_WRITEV, "writev", fd, buffers, position), opts);
+  }
+
+  #vec(opcode: number, name: string, fd: number, buffers: ArrayBufferView[], position: number | bigint | null | undefined): Op {
+    if (!Array.isArray(buffers)) throw invalidArgument("buffers", "Expected an array of ArrayBufferViews.", "type");
     const iov = new IoVecs(buffers.map((b, k) => checkBuffer(b, `buffers[${k}]`)));
-    const op = this.#newOp(IORING_OP_WRITEV, "writev");
+    const op = this.#newOp(opcode, name);
     op.fd = checkFd(fd);
     op.addr = iov.address;
     op.len = iov.length;
     op.off = checkPosition(position);
     op.keep = iov;
-    return this.#start(op, opts);
+    return op;
   }
 
   /** close(2) a raw fd. */
