@@ -22,7 +22,7 @@ import { readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { fchmod, fchown, futimens, lseek } from "../ffi/syscalls.ts";
+import { fchmod, fchown, fchownat, futimens, lseek, utimensat } from "../ffi/syscalls.ts";
 import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
 import { invalidArgument, UringError } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
@@ -57,7 +57,11 @@ export const CopyOptionsSchema = z
     preserve: z.union([z.boolean(), z.array(PreserveItem)]).optional(),
     /** Never replace an existing destination file (it is skipped). */
     noClobber: z.boolean().optional(),
-    /** Replace destinations that exist, including ones you may not write (the rename replaces them). */
+    /**
+     * cp's --force. Every copy already replaces an existing destination by renaming over it —
+     * whether or not you may write to that file — so this changes nothing; it is accepted for
+     * cp compatibility and excludes `noClobber`.
+     */
     force: z.boolean().optional(),
     /** fsync each file before renaming it into place. */
     fsync: z.boolean().optional(),
@@ -149,6 +153,10 @@ class Copier {
   #totalBytes = 0;
   #totalFiles = 0;
   #scanning = true;
+  /** Bytes written for files not yet renamed into place (progress counts them; the summary does not). */
+  #inFlightBytes = 0;
+  /** Directories not yet listed and entries not yet stat'ed: the walk is over when it reaches 0. */
+  #pendingScan = 0;
   #lastProgress = 0;
   #fatal: unknown = null;
   /** Temporary files that exist right now: removed if the copy fails or is aborted. */
@@ -252,7 +260,7 @@ class Copier {
     if (!force && now - this.#lastProgress < this.o.progressInterval) return;
     this.#lastProgress = now;
     cb({
-      bytes: this.summary.bytes,
+      bytes: this.summary.bytes + this.#inFlightBytes,
       totalBytes: this.#totalBytes,
       files: this.summary.files,
       totalFiles: this.#totalFiles,
@@ -296,10 +304,19 @@ class Copier {
 
   /** Copy whatever `src` is to `dst`. `st` is its (l)stat if known. */
   async entry(src: string, dst: string, st?: UringStats): Promise<void> {
+    // The walk is over when every entry has been stat'ed and every directory listed.
+    this.#pendingScan++;
+    let scanned = false;
+    const doneScanning = () => {
+      if (scanned) return;
+      scanned = true;
+      if (--this.#pendingScan === 0) this.#scanning = false;
+    };
     try {
       this.#check();
       st ??= this.o.dereference ? await this.io.stat(src) : await this.io.lstat(src);
-      if (st.isDirectory()) return await this.dir(src, dst, st);
+      if (st.isDirectory()) return await this.dir(src, dst, st, doneScanning);
+      doneScanning();
       if (st.isFile()) {
         this.#totalFiles++;
         this.#totalBytes += st.size;
@@ -311,10 +328,12 @@ class Copier {
       this.o.onWarning?.(`skipping ${kind} '${src}'`);
     } catch (e) {
       this.#record(e, src, dst);
+    } finally {
+      doneScanning();
     }
   }
 
-  async dir(src: string, dst: string, st: UringStats): Promise<void> {
+  async dir(src: string, dst: string, st: UringStats, listed: () => void): Promise<void> {
     try {
       // rwx for us while filling it; the final mode is applied after its contents
       await this.io.mkdir(dst, { mode: 0o700 });
@@ -328,7 +347,9 @@ class Copier {
     } catch (e) {
       throw toUringError(e, "scandir", src);
     }
-    await Promise.all(names.map((name) => this.entry(join(src, name), join(dst, name))));
+    const children = names.map((name) => this.entry(join(src, name), join(dst, name)));
+    listed(); // every child is counted by now
+    await Promise.all(children);
     this.#check();
     await this.#applyDirMeta(dst, st);
   }
@@ -363,9 +384,12 @@ class Copier {
     this.#tmps.add(tmp);
     try {
       if (this.o.preserve.has("ownership") && this.#uid === 0) {
-        const { fchownat } = await import("../ffi/syscalls.ts");
         const path = Buffer.from(`${tmp}\0`);
         checkSync(fchownat(-100, addressOf(path), st.uid, st.gid, 0x100 /* AT_SYMLINK_NOFOLLOW */), "lchown", tmp);
+      }
+      if (this.o.preserve.has("timestamps")) {
+        const path = Buffer.from(`${tmp}\0`);
+        checkSync(utimensat(AT_FDCWD, addressOf(path), timesOf(st), 0x100 /* AT_SYMLINK_NOFOLLOW */), "utimensat", dst);
       }
       await this.io.rename(tmp, dst);
       this.#tmps.delete(tmp);
@@ -502,7 +526,7 @@ class Copier {
     if (this.o.fsync) steps.push({ name: "fsync", path: dst, prep: (q) => ((prepFsync(q, b), (q.flags = IOSQE_FIXED_FILE))) });
     steps.push({ name: "close", path: dst, prep: (q) => prepCloseDirect(q, b) });
     const noReplace = this.o.noClobber ? 1 : 0;
-    steps.push({ name: "rename", path: tmp, dest: dst, prep: (q) => prepRenameat(q, AT_FDCWD, tmp, AT_FDCWD, dst, noReplace) });
+    steps.push({ name: "rename", path: dst, prep: (q) => prepRenameat(q, AT_FDCWD, tmp, AT_FDCWD, dst, noReplace) });
     const iRead = size > 0 ? 1 : -1;
     const iCloseA = size > 0 ? 2 : 1;
     const iOpenB = iCloseA + 1;
@@ -564,39 +588,46 @@ class Copier {
     const sfd = opened[0].status === "fulfilled" ? opened[0].value : -1;
     const dfd = opened[1].status === "fulfilled" ? opened[1].value : -1;
     if (dfd >= 0) this.#tmps.add(tmp);
+    // Bytes of this file already written: progress shows them at once (#inFlightBytes), the
+    // summary only once the file is in place under its name.
+    const moved = { n: 0 };
     let ok = false;
     try {
-      if (opened[0].status === "rejected") throw opened[0].reason;
-      if (opened[1].status === "rejected") throw withPath(opened[1].reason, dst);
-      const size = await this.#copyData(sfd, dfd, st, src, dst);
-      const p = this.o.preserve;
-      if (p.has("ownership") && this.#uid === 0) checkSync(fchown(dfd, st.uid, st.gid), "fchown", dst);
-      // fchown clears set-uid bits: the mode goes on after it
-      if (p.has("mode") && (st.mode & 0o7000) !== 0) checkSync(fchmod(dfd, mode), "fchmod", dst);
-      if (p.has("timestamps")) checkSync(futimens(dfd, timesOf(st)), "futimens", dst);
-      if (this.o.fsync) await withPathAsync(this.io.fsync(dfd), dst);
-      ok = true;
-      this.summary.files++;
-      void size;
+      try {
+        if (opened[0].status === "rejected") throw opened[0].reason;
+        if (opened[1].status === "rejected") throw destError(opened[1].reason, dst);
+        await this.#copyData(sfd, dfd, st, src, dst, moved);
+        const p = this.o.preserve;
+        if (p.has("ownership") && this.#uid === 0) checkSync(fchown(dfd, st.uid, st.gid), "fchown", dst);
+        // fchown clears set-uid bits: the mode goes on after it
+        if (p.has("mode") && (st.mode & 0o7000) !== 0) checkSync(fchmod(dfd, mode), "fchmod", dst);
+        if (p.has("timestamps")) checkSync(futimens(dfd, timesOf(st)), "futimens", dst);
+        if (this.o.fsync) await withPathAsync(this.io.fsync(dfd), dst);
+        ok = true;
+      } finally {
+        const closes: Promise<void>[] = [];
+        if (sfd >= 0) closes.push(this.io.closeFd(sfd));
+        if (dfd >= 0) closes.push(this.io.closeFd(dfd));
+        await Promise.allSettled(closes);
+        if (!ok && dfd >= 0) await this.#removeTmp(tmp);
+      }
+      try {
+        if (await this.#rename(tmp, dst)) {
+          this.summary.files++;
+          this.summary.bytes += moved.n;
+          this.#copied.push([src, dst]);
+        }
+      } catch (e) {
+        await this.#removeTmp(tmp);
+        throw destError(e, dst);
+      }
     } finally {
-      const closes: Promise<void>[] = [];
-      if (sfd >= 0) closes.push(this.io.closeFd(sfd));
-      if (dfd >= 0) closes.push(this.io.closeFd(dfd));
-      await Promise.allSettled(closes);
-      if (!ok && dfd >= 0) await this.#removeTmp(tmp);
-    }
-    try {
-      if (await this.#rename(tmp, dst)) this.#copied.push([src, dst]);
-      else this.summary.files--;
-    } catch (e) {
-      this.summary.files--;
-      await this.#removeTmp(tmp);
-      throw withPath(e, dst);
+      this.#inFlightBytes -= moved.n;
     }
   }
 
   /** Move `st.size` bytes from sfd to dfd; sparse sources stay sparse. Returns the bytes copied. */
-  async #copyData(sfd: number, dfd: number, st: UringStats, src: string, dst: string): Promise<number> {
+  async #copyData(sfd: number, dfd: number, st: UringStats, src: string, dst: string, moved: { n: number }): Promise<number> {
     const size = st.size;
     if (size === 0) return 0;
     // A file with fewer allocated blocks than its size has holes: copy only its data extents.
@@ -606,32 +637,46 @@ class Copier {
     const jobs: Promise<void>[] = [];
     let copied = 0;
     let eof = size;
-    for (const [start, end] of extents) {
-      for (let off = start; off < end; off += bs) {
-        this.#check();
-        const len = Math.min(bs, end - off);
-        const buf = await this.#takeBuffer();
-        jobs.push(
-          this.#copyBlock(sfd, dfd, buf, off, len, src, dst)
-            .then((n) => {
-              copied += n;
-              if (n < len) eof = Math.min(eof, off + n);
-            })
-            .finally(() => this.#giveBuffer(buf)),
-        );
+    try {
+      for (const [start, end] of extents) {
+        for (let off = start; off < end; off += bs) {
+          this.#check();
+          const len = Math.min(bs, end - off);
+          const buf = await this.#takeBuffer();
+          jobs.push(
+            this.#copyBlock(sfd, dfd, buf, off, len, src, dst, moved)
+              .then((n) => {
+                copied += n;
+                if (n < len) eof = Math.min(eof, off + n);
+              })
+              .finally(() => this.#giveBuffer(buf)),
+          );
+        }
       }
+    } finally {
+      // Never leave a block in flight: the caller closes both fds as soon as this returns or throws.
+      const results = await Promise.allSettled(jobs);
+      for (const r of results) if (r.status === "rejected") throw r.reason;
     }
-    const results = await Promise.allSettled(jobs);
-    for (const r of results) if (r.status === "rejected") throw r.reason;
     // holes at the end (and a file that shrank) are set by the size
     if (sparse || eof < size) await withPathAsync(this.io.ftruncate(dfd, sparse ? Math.min(size, eof) : eof), dst);
     return copied;
   }
 
   /** One block: read it (requeueing short reads), write what was read (requeueing short writes). */
-  async #copyBlock(sfd: number, dfd: number, buf: Uint8Array, off: number, len: number, src: string, dst: string): Promise<number> {
+  async #copyBlock(
+    sfd: number,
+    dfd: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    src: string,
+    dst: string,
+    moved: { n: number },
+  ): Promise<number> {
     let got = 0;
     while (got < len) {
+      this.#check(); // no new I/O once the copy has failed
       const n = await withPathAsync(this.io.read(sfd, buf.subarray(got, len), off + got), src);
       if (n === 0) break; // the source shrank while we copied
       let put = 0;
@@ -639,7 +684,8 @@ class Copier {
         put += await withPathAsync(this.io.write(dfd, buf.subarray(got + put, got + n), off + got + put), dst);
       }
       got += n;
-      this.summary.bytes += n;
+      moved.n += n;
+      this.#inFlightBytes += n;
       this.#progress();
     }
     return got;
@@ -743,6 +789,8 @@ export async function copyTree(src: string, dst: string, options?: CopyOptions):
   checkPathArg(dst, "dst");
   const c = new Copier(options);
   return c.run(async () => {
+    // a symlink copied as a link creates only a link: no recursion into itself is possible
+    if (!c.o.dereference && (await c.io.lstat(src).catch(() => null))?.isSymbolicLink()) return c.entry(src, dst);
     const srcReal = realpathOr(src);
     const dstReal = join(realpathOr(dirname(resolve(dst))), basename(resolve(dst)));
     if (dstReal === srcReal || dstReal.startsWith(`${srcReal}/`)) {
@@ -813,6 +861,11 @@ function abortError(reason: unknown): Error {
   return err;
 }
 
+/** An error about the temporary file, told about the destination the user named. */
+function destError(e: unknown, dst: string): unknown {
+  return e instanceof UringError ? new UringError(e.errno, e.syscall, { path: dst }) : e;
+}
+
 /** A UringError from an fd-level op gets the path it was about. */
 function withPath(e: unknown, path: string): unknown {
   if (e instanceof UringError && e.path === undefined) return new UringError(e.errno, e.syscall, { path });
@@ -835,8 +888,9 @@ function toUringError(e: unknown, syscall: string, path: string): unknown {
 function asCopyError(e: unknown, path: string, dest?: string): CopyError {
   const x = e as { code?: string; syscall?: string; message?: string; path?: string; dest?: string };
   return {
-    path: x.path ?? path,
-    ...(x.dest ?? dest ? { dest: x.dest ?? dest } : {}),
+    // the entry: its source, and where it was going; the message names the path that failed
+    path: path || (x.path ?? ""),
+    ...(dest ? { dest } : x.dest ? { dest: x.dest } : {}),
     code: x.code ?? "EUNKNOWN",
     syscall: x.syscall ?? "copy",
     message: x.message ?? String(e),

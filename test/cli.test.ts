@@ -14,6 +14,7 @@ test("help and version", () => {
   expect(h.code).toBe(0);
   expect(h.out).toContain("Usage:");
   expect(h.out).toContain("bun-uring probe");
+  expect(h.out).toContain("bun-uring cp [options] SRC... DST");
   const v = cli("version");
   expect(v.out.trim()).toBe(pkg.version);
 });
