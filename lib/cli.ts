@@ -11,6 +11,7 @@ import { IORING_FEAT_FLAG_NAMES, IORING_SETUP_FLAG_NAMES, decodeFlags } from "./
 import { COPY_DEFAULTS, copyFile, copyTree, type CopyError, type CopyOptions, type CopyProgress, type CopySummary } from "./copy.ts";
 import { UringError } from "./errors.ts";
 import { ProgressLine, formatBytes } from "./progress.ts";
+import { DemoArgs, demo } from "./demo.ts";
 import { IoUring } from "./ring.ts";
 
 /** Limits of the numeric cp options: the ones CopyOptionsSchema (lib/copy.ts) accepts. */
@@ -66,6 +67,8 @@ const HELP = `bun-uring ${pkg.version} — Linux io_uring for Bun, in TypeScript
 
 Usage:
   bun-uring cp [options] SRC... DST  copy files and directory trees through io_uring
+  bun-uring demo [--size MiB] [--files N]
+                                     make a sample tree in a temp dir, copy it with the progress bar, verify, clean up
   bun-uring probe [--json]           what this kernel's io_uring supports (opcodes, features, memory mode)
   bun-uring version                  print the version
   bun-uring help                     this text
@@ -654,6 +657,13 @@ export async function main(argv: string[]): Promise<number> {
       case "-v":
         console.log(pkg.version);
         return 0;
+      case "demo": {
+        const { flags, rest: extra } = parseFlags(rest, [], ["size", "files", "dir"]);
+        if (extra.length) throw new CliError(`demo takes no arguments; got ${extra.join(" ")}`);
+        const parsed = DemoArgs.safeParse(flags);
+        if (!parsed.success) throw new CliError(zodMessage(parsed.error));
+        return await demo(parsed.data, cp);
+      }
       case "probe":
         return probe(rest);
       case "cp":

@@ -46,3 +46,17 @@ kernelTest("probe lists this kernel's opcodes", () => {
   const text = cli("probe");
   expect(text.out).toMatch(/io_uring available, rings in (shared|mmap) memory/);
 });
+
+kernelTest("demo makes a sample tree, copies it with --verify and removes it", () => {
+  const r = cli("demo", "--size", "8", "--files", "300");
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/made a sample tree: 300 files/);
+  expect(r.out).toMatch(/copied 300 files \(\d+ dirs, 2 symlinks\).*300 verified/);
+  expect(r.out).toContain("demo: copy complete and verified");
+  const root = /removed (\S+)/.exec(r.out)?.[1];
+  expect(root).toBeDefined();
+  expect(require("node:fs").existsSync(root!)).toBe(false);
+  const bad = cli("demo", "--size", "0");
+  expect(bad.code).toBe(2);
+  expect(bad.err).toContain("--size");
+});
