@@ -1,8 +1,10 @@
 /**
  * bun-uring — Linux io_uring for Bun, in TypeScript over bun:ffi.
  *
- * The raw tier mirrors liburing: `IoUring` (struct io_uring), `Sqe`/`Cqe`,
- * and one `prep*` helper per io_uring_prep_*(). Constants keep their C names.
+ * - The raw tier mirrors liburing: `IoUring` (struct io_uring), `Sqe`/`Cqe`, and one `prep*`
+ *   helper per io_uring_prep_*(). Constants keep their C names.
+ * - The safe tier: `Uring`, Promise methods named like node:fs/promises, on Bun's event loop.
+ * - Copies: `copyFile`, `copyTree` (and the `bun-uring cp` command).
  */
 export { IoUring, Probe, type RingCounters, type RingMemoryInfo, type SharedRing, type SharedRole } from "./ring.ts";
 export { Cqe, Sqe, type U64 } from "./sqe.ts";
@@ -12,7 +14,7 @@ export { BufferRing } from "./bufring.ts";
 export * from "./constants.ts";
 export { UringError, errnoName, errnoNumber, errnoMessage, type UringErrorDetails } from "./errors.ts";
 export type { IoUringOptions } from "./options.ts";
-export type { MemoryMode, Region } from "./memory.ts";
+export { addressOf, type MemoryMode, type Region } from "./memory.ts";
 export { Uring, UringFile, parseOpenFlags, type LinkStep, type OpOptions, type UringOptions } from "./uring.ts";
 export { UringStats, parseStatx } from "./stats.ts";
 export { sockaddr, sockaddrUnix, parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress } from "./sockaddr.ts";
