@@ -131,7 +131,6 @@ class Stop extends Error {}
 /** The shared engine behind copyFile and copyTree. */
 class Copier {
   readonly io: Uring;
-  readonly #own: boolean;
   readonly o: Required<Omit<CopyOptions, "onProgress" | "onWarning" | "signal" | "uring" | "preserve">> & {
     preserve: Set<PreserveItem>;
     onProgress?: (p: CopyProgress) => void;
@@ -169,8 +168,8 @@ class Copier {
   readonly #fileWaiters: (() => void)[] = [];
   /** dev:ino → the destination of the first copy, for preserve links. */
   readonly #links = new Map<string, Promise<string | null>>();
-  /** Free fixed-file slots for the small-file chains (empty: no table, use the general path). */
-  readonly #freeSlots: number[] = [];
+  /** Free fixed-file slots for the small-file chains, shared by every copy on this ring (empty: no table). */
+  readonly #freeSlots: number[];
   /** Copied files, for verify. */
   readonly #copied: [string, string][] = [];
   readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason));
@@ -198,28 +197,9 @@ class Copier {
       signal: p.signal,
     };
     if (this.o.noClobber && this.o.force) throw invalidArgument("options", "noClobber and force exclude each other.");
-    if (p.uring) {
-      this.io = p.uring;
-      this.#own = false;
-    } else {
-      this.io = new Uring({ entries: 256, cqEntries: 1024 });
-      this.#own = true;
-      // Creates and renames in one directory contend on its lock: a few io-wq workers do them
-      // faster than dozens (measured: test/bench/copy.bench.ts).
-      const n = Math.max(4, 2 * cpus().length);
-      this.io.ring.registerIowqMaxWorkers(n, n);
-    }
+    this.io = p.uring ?? copyRing();
+    this.#freeSlots = slotPool(this.io);
     for (let k = 0; k < this.o.queueDepth; k++) this.#buffers.push(new Uint8Array(this.o.blockSize));
-    // Small files go through one linked chain on direct descriptors (a fixed-file table slot per
-    // open file): two slots per file in flight. A caller's ring may have a table already: then
-    // every file takes the general path.
-    const slots = 2 * this.o.filesInFlight;
-    try {
-      this.io.ring.registerFilesSparse(slots);
-      for (let k = slots - 1; k >= 0; k--) this.#freeSlots.push(k);
-    } catch {
-      this.#freeSlots.length = 0;
-    }
     if (this.o.signal) {
       if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason);
       else this.o.signal.addEventListener("abort", this.#abortListener, { once: true });
@@ -334,11 +314,13 @@ class Copier {
   }
 
   async dir(src: string, dst: string, st: UringStats, listed: () => void): Promise<void> {
+    let created = true;
     try {
       // rwx for us while filling it; the final mode is applied after its contents
       await this.io.mkdir(dst, { mode: 0o700 });
     } catch (e) {
       if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
+      created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
     }
     this.summary.dirs++;
     let names: string[];
@@ -349,9 +331,11 @@ class Copier {
     }
     const children = names.map((name) => this.entry(join(src, name), join(dst, name)));
     listed(); // every child is counted by now
-    await Promise.all(children);
+    // wait for every child, failed or not, before anything else happens to this directory
+    const settled = await Promise.allSettled(children);
+    for (const r of settled) if (r.status === "rejected") throw r.reason;
     this.#check();
-    await this.#applyDirMeta(dst, st);
+    if (created || this.o.preserve.size > 0) await this.#applyDirMeta(dst, st);
   }
 
   async #applyDirMeta(dst: string, st: UringStats): Promise<void> {
@@ -490,7 +474,10 @@ class Copier {
   /** The copy proper: open both, move the data, apply metadata, rename into place. */
   async #copyRegular(src: string, dst: string, st: UringStats): Promise<void> {
     const p = this.o.preserve;
-    const needsFd = p.has("ownership") || p.has("timestamps") || (p.has("mode") && (st.mode & 0o7000) !== 0);
+    // The chain's files get their mode from openat, which the umask trims: an exact mode, owner or
+    // times need a real fd (fchmod/fchown/futimens), so such files take the general path.
+    const mode = st.mode & 0o7777;
+    const needsFd = p.has("ownership") || p.has("timestamps") || (p.has("mode") && (mode & ~umask()) !== mode);
     if (st.size <= SMALL_FILE && this.#freeSlots.length >= 2 && !needsFd) {
       const r = await this.#copySmall(src, dst, st);
       if (r !== "retry") return;
@@ -553,9 +540,17 @@ class Copier {
           return resolve("ok");
         }
         const cleanup = res[iOpenB]! >= 0 ? this.#removeTmp(tmp) : Promise.resolve(this.#tmps.delete(tmp));
-        // a short read broke the chain: the file changed size; copy it again the general way
-        if (iRead >= 0 && res[iRead]! >= 0 && res[iRead]! < size) return void cleanup.then(() => resolve("retry"));
+        // A short read (the file changed size) or a short write (the disk is full, RLIMIT_FSIZE)
+        // broke the chain: copy it again the general way, which follows the file to EOF and
+        // reports the write's real error.
+        const iWrite = size > 0 ? iOpenB + 1 : -1;
+        const short = (i: number) => i >= 0 && res[i]! >= 0 && res[i]! < size;
+        if (short(iRead) || short(iWrite)) return void cleanup.then(() => resolve("retry"));
         const k = res.findIndex((r) => r < 0 && r !== -ECANCELED);
+        if (k < 0) {
+          // every step cancelled: the ring is closing under us
+          return void cleanup.then(() => reject(new UringError(-ECANCELED, "copy", { path: dst })));
+        }
         const bad = steps[k]!;
         if (this.o.noClobber && bad.name === "rename" && res[k] === -EEXIST) {
           this.summary.skipped.push({ path: dst, reason: "exists (no-clobber)" });
@@ -599,8 +594,8 @@ class Copier {
         await this.#copyData(sfd, dfd, st, src, dst, moved);
         const p = this.o.preserve;
         if (p.has("ownership") && this.#uid === 0) checkSync(fchown(dfd, st.uid, st.gid), "fchown", dst);
-        // fchown clears set-uid bits: the mode goes on after it
-        if (p.has("mode") && (st.mode & 0o7000) !== 0) checkSync(fchmod(dfd, mode), "fchmod", dst);
+        // exactly the source's mode (openat's was trimmed by the umask); after fchown, which clears set-id bits
+        if (p.has("mode")) checkSync(fchmod(dfd, mode), "fchmod", dst);
         if (p.has("timestamps")) checkSync(futimens(dfd, timesOf(st)), "futimens", dst);
         if (this.o.fsync) await withPathAsync(this.io.fsync(dfd), dst);
         ok = true;
@@ -637,26 +632,37 @@ class Copier {
     const jobs: Promise<void>[] = [];
     let copied = 0;
     let eof = size;
+    let failed: { error: unknown } | null = null;
     try {
-      for (const [start, end] of extents) {
+      outer: for (const [start, end] of extents) {
         for (let off = start; off < end; off += bs) {
           this.#check();
+          if (failed) break outer; // a block failed: issue no more
           const len = Math.min(bs, end - off);
           const buf = await this.#takeBuffer();
           jobs.push(
             this.#copyBlock(sfd, dfd, buf, off, len, src, dst, moved)
-              .then((n) => {
-                copied += n;
-                if (n < len) eof = Math.min(eof, off + n);
-              })
+              .then(
+                (n) => {
+                  copied += n;
+                  if (n < len) eof = Math.min(eof, off + n);
+                },
+                (error: unknown) => void (failed ??= { error }),
+              )
               .finally(() => this.#giveBuffer(buf)),
           );
         }
       }
     } finally {
       // Never leave a block in flight: the caller closes both fds as soon as this returns or throws.
-      const results = await Promise.allSettled(jobs);
-      for (const r of results) if (r.status === "rejected") throw r.reason;
+      await Promise.all(jobs);
+    }
+    if (failed) throw (failed as { error: unknown }).error;
+    if (sparse) {
+      // the holes are copied too, by the final size: progress and the summary count them
+      const holes = Math.max(0, Math.min(size, eof) - copied);
+      moved.n += holes;
+      this.#inFlightBytes += holes;
     }
     // holes at the end (and a file that shrank) are set by the size
     if (sparse || eof < size) await withPathAsync(this.io.ftruncate(dfd, sparse ? Math.min(size, eof) : eof), dst);
@@ -753,11 +759,48 @@ class Copier {
       this.summary.seconds = (performance.now() - this.#t0) / 1000;
       this.#scanning = false;
       this.#progress(true);
-      if (this.#own) await this.io.close();
     }
     if (this.#fatal) throw this.#fatal instanceof Stop ? new Error("copy failed") : this.#fatal;
     return this.summary;
   }
+}
+
+// ---------------------------------------------------------------- the ring copies run on
+
+/** Fixed-file slots registered on a copy ring: two per small file in flight, shared by all copies. */
+const COPY_SLOTS = 4096;
+const slotPools = new WeakMap<Uring, number[]>();
+let sharedCopyRing: Uring | null = null;
+
+/**
+ * The process's copy ring, made on first use and kept: a copy is often a short job, and a ring
+ * per call would cost a setup and a teardown each time. It keeps nothing alive (a Uring with
+ * nothing in flight holds no handle).
+ */
+function copyRing(): Uring {
+  if (sharedCopyRing && !sharedCopyRing.closed) return sharedCopyRing;
+  const io = new Uring({ entries: 256, cqEntries: 1024 });
+  // Creates and renames in one directory contend on its lock: a few io-wq workers do them
+  // faster than dozens (measured: test/bench/copy.bench.ts).
+  const n = Math.max(4, 2 * cpus().length);
+  io.ring.registerIowqMaxWorkers(n, n);
+  sharedCopyRing = io;
+  return io;
+}
+
+/** The free fixed-file slots of `io`, registering a sparse table on first use (none if it has its own table). */
+function slotPool(io: Uring): number[] {
+  let pool = slotPools.get(io);
+  if (pool) return pool;
+  pool = [];
+  try {
+    io.ring.registerFilesSparse(COPY_SLOTS);
+    for (let k = COPY_SLOTS - 1; k >= 0; k--) pool.push(k);
+  } catch {
+    // the caller's ring has a file table already: every file takes the general path
+  }
+  slotPools.set(io, pool);
+  return pool;
 }
 
 // ---------------------------------------------------------------- public API
@@ -770,6 +813,7 @@ class Copier {
 export async function copyFile(src: string, dst: string, options?: CopyOptions): Promise<CopySummary> {
   checkPathArg(src, "src");
   checkPathArg(dst, "dst");
+  parseOptions(CopyOptionsSchema, options, "options"); // validated as given, before dereference is forced on
   const c = new Copier({ ...options, dereference: true });
   return c.run(async () => {
     const st = await c.io.stat(src).catch((e) => {

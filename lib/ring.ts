@@ -569,6 +569,11 @@ export class IoUring {
     return loadAcquire(this.sqRing, this.#sqKDropped);
   }
 
+  /** True when the kernel has task work waiting for a GETEVENTS enter (IORING_SQ_TASKRUN; needs IORING_SETUP_TASKRUN_FLAG). */
+  taskrunPending(): boolean {
+    return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_TASKRUN) !== 0;
+  }
+
   /** True when the CQ overflowed into the kernel's backlog (IORING_SQ_CQ_OVERFLOW). */
   cqHasOverflow(): boolean {
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_CQ_OVERFLOW) !== 0;
@@ -831,8 +836,10 @@ export class IoUring {
   /**
    * Tear the ring down: unmap the SQEs and rings (mmap mode), then close the fd.
    * Idempotent. Operations still in flight are cancelled by the kernel when the
-   * fd closes; their buffers must stay referenced until then, which the kernel
-   * finishes asynchronously — keep them until close() returns, at least.
+   * fd closes, asynchronously: ring memory in SharedArrayBuffers, registered
+   * buffers and provided-buffer rings are kept referenced for 10 s after close
+   * for that reason; buffers of your own in-flight operations are yours to keep
+   * (better: reap every CQE before closing, as `Uring.close()` does).
    * Mirrors io_uring_queue_exit().
    */
   close(): void {
@@ -853,6 +860,16 @@ export class IoUring {
       unmapRegion(this.#memory.sq);
     }
     closeFd(fd);
+    // The kernel tears a ring down asynchronously after its fd closes, posting CQEs for what it
+    // cancels: memory it may still write — rings in SharedArrayBuffers, registered buffers,
+    // provided-buffer rings — stays referenced for a while, so the GC cannot hand it to new objects
+    // (or new rings) while the old ring still writes into it.
+    holdAfterClose([
+      this.#memory.mode === "shared" ? this.#memory : null,
+      this.#registeredBuffers,
+      this.#registeredBufferTable,
+      [...this.#bufRings.values()],
+    ]);
     this.#registeredBuffers = null;
     this.#registeredBufferTable = null;
     this.#bufRings.clear();
@@ -1002,6 +1019,16 @@ function roleError(message: string): Error {
   const err = new Error(`bun-uring: ${message}`);
   (err as { code?: string }).code = "ERR_URING_ROLE";
   return err;
+}
+
+/** How long a closed ring's memory stays referenced: the kernel's exit work finishes in milliseconds unless a request cannot be cancelled. */
+const CLOSE_QUARANTINE_MS = 10_000;
+const quarantine = new Set<unknown>();
+
+function holdAfterClose(memory: unknown): void {
+  quarantine.add(memory);
+  const timer = setTimeout(() => quarantine.delete(memory), CLOSE_QUARANTINE_MS);
+  (timer as { unref?: () => void }).unref?.(); // never keeps the process alive
 }
 
 const MEMLOCK_ADVICE =

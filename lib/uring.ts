@@ -263,7 +263,8 @@ function makeRing(entries: number, options: IoUringOptions): IoUring {
     options.taskrunFlag !== undefined ||
     options.sqpoll !== undefined ||
     options.flags !== undefined;
-  if (chose) return new IoUring(entries, options);
+  // DEFER_TASKRUN without TASKRUN_FLAG would leave the flush loop blind to pending task work
+  if (chose) return new IoUring(entries, options.deferTaskrun ? { ...options, taskrunFlag: true } : options);
   try {
     return new IoUring(entries, { ...options, deferTaskrun: true, taskrunFlag: true });
   } catch (e) {
@@ -452,7 +453,9 @@ export class Uring {
         }
       }
       const reaped = this.#reap();
-      if (moved === 0 && reaped === 0) break;
+      // Task work can complete without posting a CQE (a link step handing on, a poll re-arming):
+      // with DEFER_TASKRUN, go on while the kernel says work is waiting (IORING_SQ_TASKRUN).
+      if (moved === 0 && reaped === 0 && !(getEvents && ring.taskrunPending())) break;
     }
     this.#updateWatcher();
   }
