@@ -242,7 +242,8 @@ function runChild(
   opts: { prefix?: string[]; timeout?: number } = {},
 ): { exitCode: number | null; signal: string | null; result: Record<string, any> | null; stderr: string } {
   const argv = opts.prefix ? [...opts.prefix, "bun", CHILD, ...args] : ["bun", CHILD, ...args];
-  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", timeout: opts.timeout ?? 15_000 });
+  // another user may not be allowed to read our cwd: run from / (every path passed is absolute)
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", timeout: opts.timeout ?? 15_000, cwd: opts.prefix ? "/" : undefined });
   const line = r.stdout.toString().trim().split("\n").pop() ?? "";
   let result: Record<string, any> | null = null;
   try {
@@ -290,11 +291,17 @@ function probeNobody(): string {
   if (unavailable) return unavailable;
   if (!IS_ROOT) return "not root: cannot drop to an unprivileged user";
   try {
-    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bun", "-e", "process.exit(process.getuid() === 65534 ? 0 : 1)"], {
+    // nobody must also be able to reach the fixture (a checkout under a 0700 directory, as a
+    // mktemp -d clone is, cannot be run by another user)
+    const script = `require("node:fs").readFileSync(${JSON.stringify(CHILD)}); process.exit(process.getuid() === 65534 ? 0 : 1)`;
+    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bun", "-e", script], {
       stderr: "pipe",
       timeout: 10_000,
+      cwd: "/",
     });
-    return r.exitCode === 0 ? "" : `setpriv to nobody failed: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`;
+    if (r.exitCode === 0) return "";
+    const why = /E[A-Z]+:[^\n]*/.exec(r.stderr.toString())?.[0] ?? `exit ${r.exitCode}`;
+    return `user nobody cannot read ${CHILD} (a checkout other users cannot enter): ${why}`;
   } catch (e) {
     return `setpriv is not available: ${(e as Error).message}`;
   }
