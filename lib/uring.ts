@@ -1169,26 +1169,24 @@ export class Uring {
 
   /** connect(2) to `host:port` (an address literal) or a sockaddr. */
   connect(fd: number, address: Uint8Array | { host: string; port: number }, opts?: OpOptions): Promise<void> {
-    const sa = this.#addrOf(address);
-    const op = this.#newOp(IORING_OP_CONNECT, "connect");
-    op.fd = checkFd(fd);
-    op.addr = addressOf(sa);
-    op.off = sa.byteLength;
-    op.keep = sa;
-    op.map = () => undefined;
-    return this.#start(op, opts);
+    return this.#start(this.#sockaddrOp(IORING_OP_CONNECT, "connect", fd, address), opts);
   }
 
   /** bind(2) (Linux ≥ 6.11). */
   bind(fd: number, address: Uint8Array | { host: string; port: number }, opts?: OpOptions): Promise<void> {
+    return this.#start(this.#sockaddrOp(IORING_OP_BIND, "bind", fd, address), opts);
+  }
+
+  /** connect and bind share a shape: fd, addr = the sockaddr, off = its length. */
+  #sockaddrOp(opcode: number, name: string, fd: number, address: Uint8Array | { host: string; port: number }): Op {
     const sa = this.#addrOf(address);
-    const op = this.#newOp(IORING_OP_BIND, "bind");
+    const op = this.#newOp(opcode, name);
     op.fd = checkFd(fd);
     op.addr = addressOf(sa);
     op.off = sa.byteLength;
     op.keep = sa;
     op.map = () => undefined;
-    return this.#start(op, opts);
+    return op;
   }
 
   /** listen(2) (Linux ≥ 6.11). */

@@ -44,7 +44,7 @@ import {
   type CopyProgress,
   type CopySummary,
 } from "../lib/index.ts";
-import { describeKernel, kernelTest as test, tempDir, unavailable } from "./helpers.ts";
+import { describeKernel, kernelTest as test, tempDir, unavailable, caught, waitFor } from "./helpers.ts";
 
 const CHILD = join(import.meta.dir, "fixtures", "copy-child.ts");
 const MiB = 1 << 20;
@@ -89,25 +89,6 @@ function cpTree(src: string, dst: string, options?: CopyOptions): Promise<CopySu
   return onRing(options, (o) => copyTree(src, dst, o));
 }
 
-/** The error `fn` throws synchronously or rejects with; fails the test if it does neither. */
-async function caught(fn: () => unknown): Promise<Error & Record<string, unknown>> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error & Record<string, unknown>;
-  }
-  throw new Error("expected an error, got none");
-}
-
-/** Poll `cond` every few ms until it holds or `ms` pass; returns whether it held. */
-async function waitFor(cond: () => boolean, ms = 2000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await Bun.sleep(2);
-  }
-  return true;
-}
 
 /** Run a command; throw with its stderr if it fails. */
 function sh(...argv: string[]): string {

@@ -21,3 +21,23 @@ export function tempDir(prefix = "bun-uring-"): { path: string; cleanup(): void 
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** The error `fn` throws synchronously or rejects with; fails the test if it does neither. */
+export async function caught(fn: () => unknown): Promise<Error & Record<string, unknown>> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error & Record<string, unknown>;
+  }
+  throw new Error("expected an error, got none");
+}
+
+/** Poll `cond` every few ms until it holds or `ms` pass; returns whether it held. */
+export async function waitFor(cond: () => boolean, ms = 2000): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await Bun.sleep(2);
+  }
+  return true;
+}

@@ -30,29 +30,10 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { Uring, UringError, UringFile, type UringStats } from "../lib/index.ts";
-import { describeKernel, kernelTest as test, tempDir } from "./helpers.ts";
+import { describeKernel, kernelTest as test, tempDir, caught, waitFor } from "./helpers.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures");
 
-/** The error `fn` throws synchronously or rejects with; fails the test if it does neither. */
-async function caught(fn: () => unknown): Promise<Error & Record<string, unknown>> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error & Record<string, unknown>;
-  }
-  throw new Error("expected an error, got none");
-}
-
-/** Poll `cond` every few ms until it holds or `ms` pass; returns whether it held. */
-async function waitFor(cond: () => boolean, ms = 2000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await Bun.sleep(2);
-  }
-  return true;
-}
 
 /** node:fs's error for the same call, to compare messages with. */
 function nodeError(fn: () => unknown): NodeJS.ErrnoException {
