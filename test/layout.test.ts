@@ -2,7 +2,7 @@
 // (a) literal numbers copied from include/uapi/linux/io_uring.h (Linux 6.18; the
 //     structs below have not moved since they appeared), <linux/stat.h>,
 //     <linux/time_types.h> and <sys/uio.h> on x86_64/aarch64;
-// (b) where a C compiler exists, test/c/offsets.c built against the system's
+// (b) where a C compiler exists, test/bench/c/offsets.c built against the system's
 //     kernel headers, its sizeof/offsetof output compared line by line.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as L from "../lib/layout.ts";
 
-/** The layout tables by the names test/c/offsets.c prints. */
+/** The layout tables by the names test/bench/c/offsets.c prints. */
 const TABLES: Record<string, Record<string, number>> = {
   SQE: L.SQE,
   CQE: L.CQE,
@@ -231,10 +231,10 @@ describe("word indexes and size helpers", () => {
 // ---------------------------------------------------------------------------
 
 const cc = Bun.which("cc");
-const cSource = join(import.meta.dir, "c", "offsets.c");
+const cSource = join(import.meta.dir, "bench", "c", "offsets.c");
 if (!cc) console.warn("layout.test.ts: no `cc` on PATH; the C offset check is skipped.");
 
-/** Build and run test/c/offsets.c in a temp dir; return its "TABLE.key value" lines. */
+/** Build and run test/bench/c/offsets.c in a temp dir; return its "TABLE.key value" lines. */
 function runOffsetsProgram(compiler: string): [string, number][] {
   const dir = mkdtempSync(join(tmpdir(), "bun-uring-offsets-"));
   try {
@@ -257,7 +257,7 @@ function runOffsetsProgram(compiler: string): [string, number][] {
   }
 }
 
-describe("C headers agree (test/c/offsets.c)", () => {
+describe("C headers agree (test/bench/c/offsets.c)", () => {
   const cTest = cc ? test : test.skip;
   const name = (s: string) => (cc ? s : `${s} [skipped: no C compiler (cc) on PATH]`);
   let lines: [string, number][] | undefined;

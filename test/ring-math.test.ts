@@ -15,19 +15,9 @@ import { ptr } from "bun:ffi";
 import { add32, sub32 } from "../lib/barrier.ts";
 import { IORING_SETUP_NO_MMAP, IORING_SETUP_NO_SQARRAY, IORING_SETUP_SQPOLL, IoUring, prepNop, type SharedRing } from "../lib/index.ts";
 import { CQ_OFF, PARAMS, SQ_OFF, w } from "../lib/layout.ts";
+import { prng } from "./helpers.ts";
 import { setU64 } from "../lib/sqe.ts";
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Linux 6.x struct io_rings offsets (see the offsets io_uring_setup returns on this kernel).
 const OFF = { sqHead: 0, sqTail: 4, cqHead: 8, cqTail: 12, sqMask: 16, cqMask: 20, sqEntries: 24, cqEntries: 28, sqDropped: 32, sqFlags: 36, cqFlags: 40, cqOverflow: 44, cqes: 64 };

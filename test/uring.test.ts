@@ -30,7 +30,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { Uring, UringError, UringFile, type UringStats } from "../lib/index.ts";
-import { describeKernel, kernelTest as test, tempDir, caught, waitFor } from "./helpers.ts";
+import { describeKernel, kernelTest as test, tempDir, caught, waitFor, prng } from "./helpers.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures");
 
@@ -50,17 +50,6 @@ function mkfifo(path: string): void {
   if (r.exitCode !== 0) throw new Error(`mkfifo ${path}: ${r.stderr.toString()}`);
 }
 
-/** A small deterministic PRNG (mulberry32): failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * readFile with an encoding resolves a string, but its overloads type it as Buffer (the
