@@ -57,6 +57,10 @@ const lib = dlopen("libc.so.6", {
   futimens: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   /** int fchown(int fd, uid_t owner, gid_t group); */
   fchown: { args: [FFIType.i32, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
+  /** int pipe2(int pipefd[2], int flags); */
+  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  /** int fcntl(int fd, int cmd, int arg); — F_SETPIPE_SZ here */
+  fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   /** int getrlimit(int resource, struct rlimit *rlim); */
   getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   /** int setrlimit(int resource, const struct rlimit *rlim); */
@@ -89,8 +93,8 @@ export const sys_io_uring_register = CFunction({
 });
 
 export const { mmap, munmap, close, eventfd, strerror, getrlimit, setrlimit } = lib.symbols;
-const { setsockopt: c_setsockopt, getsockname: c_getsockname, lseek: c_lseek, fchmod: c_fchmod, fchownat: c_fchownat, utimensat: c_utimensat, futimens: c_futimens, fchown: c_fchown } = lib.symbols;
-export { c_fchown, c_futimens, c_fchmod, c_fchownat, c_getsockname, c_lseek, c_setsockopt, c_utimensat };
+const { setsockopt: c_setsockopt, getsockname: c_getsockname, lseek: c_lseek, fchmod: c_fchmod, fchownat: c_fchownat, utimensat: c_utimensat, futimens: c_futimens, fchown: c_fchown, pipe2: c_pipe2, fcntl: c_fcntl } = lib.symbols;
+export { c_fcntl, c_pipe2, c_fchown, c_futimens, c_fchmod, c_fchownat, c_getsockname, c_lseek, c_setsockopt, c_utimensat };
 
 /**
  * errno lives in thread-local storage; `__errno_location()` is stable for the

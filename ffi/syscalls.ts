@@ -10,6 +10,8 @@
  */
 import type { Pointer } from "bun:ffi";
 import {
+  c_fcntl,
+  c_pipe2,
   c_fchown,
   c_futimens,
   c_fchmod,
@@ -135,5 +137,17 @@ export function futimens(fd: number, times: Addr): number {
 /** fchown(2): 0 or -errno. */
 export function fchown(fd: number, uid: number, gid: number): number {
   const r = c_fchown(fd, uid, gid);
+  return r < 0 ? -errno() : r;
+}
+
+/** pipe2(2) with O_CLOEXEC: [read end, write end], or -errno. `fds` is the address of an int[2]. */
+export function pipe2(fds: Addr): number {
+  const r = c_pipe2(asPtr(fds), 0o2000000);
+  return r < 0 ? -errno() : r;
+}
+
+/** fcntl(2) with an int argument: the result, or -errno. */
+export function fcntl(fd: number, cmd: number, arg: number): number {
+  const r = c_fcntl(fd, cmd, arg);
   return r < 0 ? -errno() : r;
 }

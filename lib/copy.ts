@@ -22,12 +22,12 @@ import { readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { fchmod, fchown, fchownat, futimens, lseek, utimensat } from "../ffi/syscalls.ts";
+import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
 import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
 import { invalidArgument, UringError } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { parseOptions } from "./options.ts";
-import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw } from "./prep.ts";
+import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw, prepSplice } from "./prep.ts";
 import type { Sqe } from "./sqe.ts";
 import { setU64 } from "./sqe.ts";
 import type { UringStats } from "./stats.ts";
@@ -39,6 +39,7 @@ const ENXIO = 6;
 const EEXIST = 17;
 const EINVAL = 22;
 const ECANCELED = 125;
+const EIO = 5;
 /** Files up to this size are copied by one linked chain (one buffer, no JS between steps). */
 const SMALL_FILE = 64 * 1024;
 
@@ -633,6 +634,13 @@ class Copier {
     let copied = 0;
     let eof = size;
     let failed: { error: unknown } | null = null;
+    // Dense files move through pipes with IORING_OP_SPLICE: the kernel copies each byte once,
+    // page cache to page cache, as copy_file_range does for cp — instead of twice through a user
+    // buffer. A pipe per block in flight (made as needed, closed at the end); a buffer from the
+    // pool is still taken per block, as the token of the global queueDepth.
+    const pipes: [number, number][] = [];
+    const freePipes: [number, number][] = [];
+    const usePipes = !sparse && pipeCapacity(bs) >= bs;
     try {
       outer: for (const [start, end] of extents) {
         for (let off = start; off < end; off += bs) {
@@ -640,8 +648,21 @@ class Copier {
           if (failed) break outer; // a block failed: issue no more
           const len = Math.min(bs, end - off);
           const buf = await this.#takeBuffer();
+          if (failed) {
+            this.#giveBuffer(buf);
+            break outer;
+          }
+          let pipe: [number, number] | undefined;
+          if (usePipes) {
+            pipe = freePipes.pop() ?? makePipe(bs) ?? undefined;
+            if (pipe && !pipes.includes(pipe)) pipes.push(pipe);
+          }
+          const block = pipe
+            ? // only a block that succeeded hands its pipe on: a failed one may have left bytes in it
+              this.#spliceBlock(sfd, dfd, pipe, off, len, src, dst, moved).then((n) => (freePipes.push(pipe!), n))
+            : this.#copyBlock(sfd, dfd, buf, off, len, src, dst, moved);
           jobs.push(
-            this.#copyBlock(sfd, dfd, buf, off, len, src, dst, moved)
+            block
               .then(
                 (n) => {
                   copied += n;
@@ -656,6 +677,10 @@ class Copier {
     } finally {
       // Never leave a block in flight: the caller closes both fds as soon as this returns or throws.
       await Promise.all(jobs);
+      for (const [r, w] of pipes) {
+        closeFd(r);
+        closeFd(w);
+      }
     }
     if (failed) throw (failed as { error: unknown }).error;
     if (sparse) {
@@ -692,6 +717,53 @@ class Copier {
       got += n;
       moved.n += n;
       this.#inFlightBytes += n;
+      this.#progress();
+    }
+    return got;
+  }
+
+  /**
+   * One block through a pipe: splice(src → pipe) linked to splice(pipe → dst). A short first
+   * splice (EOF, the file shrank) cancels the second: what did reach the pipe is then moved on
+   * by itself; a short second splice (a full disk) is continued until it fails with the error.
+   */
+  async #spliceBlock(
+    sfd: number,
+    dfd: number,
+    pipe: [number, number],
+    off: number,
+    len: number,
+    src: string,
+    dst: string,
+    moved: { n: number },
+  ): Promise<number> {
+    const [pr, pw] = pipe;
+    let got = 0;
+    while (got < len) {
+      this.#check(); // no new I/O once the copy has failed
+      const at = off + got;
+      const want = len - got;
+      const [rin, rout] = await new Promise<[number, number]>((resolve) => {
+        const res: [number, number] = [0, 0];
+        this.io.enqueueLinked([
+          { prep: (q) => prepSplice(q, sfd, at, pw, -1, want), done: (r) => void (res[0] = r) },
+          { prep: (q) => prepSplice(q, pr, -1, dfd, at, want), done: (r) => ((res[1] = r), resolve(res)) },
+        ]);
+      });
+      if (rin < 0) throw new UringError(rin, "read", { path: src });
+      if (rin === 0) break; // the source shrank while we copied
+      if (rout < 0 && rout !== -ECANCELED) throw new UringError(rout, "write", { path: dst });
+      let out = Math.max(rout, 0);
+      while (out < rin) {
+        this.#check();
+        const from = at + out;
+        const n = await new Promise<number>((resolve) => this.io.enqueue((q) => prepSplice(q, pr, -1, dfd, from, rin - out), resolve));
+        if (n <= 0) throw new UringError(n < 0 ? n : -EIO, "write", { path: dst });
+        out += n;
+      }
+      got += rin;
+      moved.n += rin;
+      this.#inFlightBytes += rin;
       this.#progress();
     }
     return got;
@@ -877,6 +949,34 @@ function timesOf(st: UringStats): number {
 }
 /** The last timespec pair handed to futimens: referenced until the synchronous call returns. */
 let keepAlive: unknown = null;
+
+const F_SETPIPE_SZ = 1031;
+let pipeSize = -1;
+
+/** The capacity pipes get for `want`-byte blocks here (F_SETPIPE_SZ; capped by fs.pipe-max-size for non-root), measured once. */
+function pipeCapacity(want: number): number {
+  if (pipeSize < 0) {
+    const p = makePipe(want);
+    if (!p) return (pipeSize = 0);
+    closeFd(p[0]);
+    closeFd(p[1]);
+  }
+  return pipeSize;
+}
+
+/** A pipe sized for `want`-byte blocks, or null (no fds, or it cannot grow that big). */
+function makePipe(want: number): [number, number] | null {
+  const fds = new Int32Array(2);
+  if (pipe2(addressOfOwned(fds)) < 0) return null;
+  const size = fcntl(fds[1]!, F_SETPIPE_SZ, want);
+  pipeSize = size < 0 ? 0 : size;
+  if (size < want) {
+    closeFd(fds[0]!);
+    closeFd(fds[1]!);
+    return null;
+  }
+  return [fds[0]!, fds[1]!];
+}
 
 /** The data extents of a sparse file, through SEEK_DATA/SEEK_HOLE. */
 function dataExtents(fd: number, size: number): [number, number][] {

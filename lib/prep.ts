@@ -48,6 +48,7 @@ import {
   IORING_OP_SEND,
   IORING_OP_SHUTDOWN,
   IORING_OP_SOCKET,
+  IORING_OP_SPLICE,
   IORING_OP_STATX,
   IORING_OP_TIMEOUT,
   IORING_OP_WRITE,
@@ -419,4 +420,16 @@ export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView
   prepRw(IORING_OP_RECV, sqe, sockfd, buf ? addressOf(buf) : 0, buf ? buf.byteLength : 0, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   sqe.u32[sqe.i] |= IORING_RECV_MULTISHOT << 16;
+}
+
+/**
+ * splice(2): move `nbytes` from `fdIn` (at `offIn`; −1 for a pipe or the file position) to `fdOut`
+ * (at `offOut`) without copying through user memory — one of the two must be a pipe.
+ * Mirrors io_uring_prep_splice(). Linux ≥ 5.7.
+ */
+export function prepSplice(sqe: Sqe, fdIn: number, offIn: U64, fdOut: number, offOut: U64, nbytes: number, spliceFlags = 0): void {
+  prepRw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
+  setU64(sqe.u32, sqe.i + SQW.addr, offIn); // splice_off_in
+  sqe.u32[sqe.i + SQW.fileIndex] = fdIn; // splice_fd_in
+  sqe.u32[sqe.i + SQW.opFlags] = spliceFlags;
 }
