@@ -24,7 +24,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
 import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
-import { invalidArgument, UringError } from "./errors.ts";
+import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { parseOptions } from "./options.ts";
 import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw, prepSplice } from "./prep.ts";
@@ -35,11 +35,8 @@ import { Uring } from "./uring.ts";
 
 const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
-const ENXIO = 6;
-const EEXIST = 17;
-const EINVAL = 22;
-const ECANCELED = 125;
-const EIO = 5;
+const { ENXIO, EEXIST, EINVAL, ECANCELED, EIO } = ERRNO;
+const COPY_ABORTED = "The copy was aborted";
 /** Files up to this size are copied by one linked chain (one buffer, no JS between steps). */
 const SMALL_FILE = 64 * 1024;
 
@@ -173,7 +170,7 @@ class Copier {
   readonly #freeSlots: number[];
   /** Copied files, for verify. */
   readonly #copied: [string, string][] = [];
-  readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason));
+  readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason, COPY_ABORTED));
   readonly #uid = process.getuid?.() ?? -1;
 
   constructor(options: CopyOptions | undefined) {
@@ -202,7 +199,7 @@ class Copier {
     this.#freeSlots = slotPool(this.io);
     for (let k = 0; k < this.o.queueDepth; k++) this.#buffers.push(new Uint8Array(this.o.blockSize));
     if (this.o.signal) {
-      if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason);
+      if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason, COPY_ABORTED);
       else this.o.signal.addEventListener("abort", this.#abortListener, { once: true });
     }
   }
@@ -998,30 +995,9 @@ function checkSync(r: number, syscall: string, path: string): void {
   if (r < 0) throw new UringError(r, syscall, { path });
 }
 
-function abortError(reason: unknown): Error {
-  const err = new Error("The copy was aborted", { cause: reason });
-  err.name = "AbortError";
-  (err as { code?: string }).code = "ABORT_ERR";
-  return err;
-}
-
 /** An error about the temporary file, told about the destination the user named. */
 function destError(e: unknown, dst: string): unknown {
   return e instanceof UringError ? new UringError(e.errno, e.syscall, { path: dst }) : e;
-}
-
-/** A UringError from an fd-level op gets the path it was about. */
-function withPath(e: unknown, path: string): unknown {
-  if (e instanceof UringError && e.path === undefined) return new UringError(e.errno, e.syscall, { path });
-  return e;
-}
-
-async function withPathAsync<T>(p: Promise<T>, path: string): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    throw withPath(e, path);
-  }
 }
 
 function toUringError(e: unknown, syscall: string, path: string): unknown {

@@ -145,6 +145,32 @@ export function invalidArgument(
   return err;
 }
 
+/** Errno numbers by name, as node:os has them: `ERRNO.ENOENT === 2`. */
+export const ERRNO = constants.errno;
+
+/** A UringError from an fd-level op, given the path it was about (other errors pass through). */
+export function withPath(e: unknown, path: string): unknown {
+  if (e instanceof UringError && e.path === undefined) return new UringError(e.errno, e.syscall, { path });
+  return e;
+}
+
+/** Await `p`, attaching `path` to a UringError it rejects with. */
+export async function withPathAsync<T>(p: Promise<T>, path: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw withPath(err, path);
+  }
+}
+
+/** A Node-style AbortError (`code` ABORT_ERR) whose cause is the signal's reason. */
+export function abortError(reason: unknown, message = "The operation was aborted"): Error {
+  const err = new Error(message, { cause: reason });
+  err.name = "AbortError";
+  (err as { code?: string }).code = "ABORT_ERR";
+  return err;
+}
+
 /** Thrown by a ring method called after `close()`. */
 export function ringClosed(method: string): Error {
   const err = new Error(`bun-uring: ${method}() called on a closed ring`);

@@ -52,9 +52,9 @@ import {
   IO_URING_OP_SUPPORTED,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { check, errnoName, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
+import { check, ERRNO, errnoName, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
 import { BufferRing } from "./bufring.ts";
-import { BUF_REG, CQ_OFF, GETEVENTS_ARG, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
+import { BUF_REG, CQ_OFF, GETEVENTS_ARG, roundupPow2, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
 import {
   addressOf,
   allocShared,
@@ -70,11 +70,7 @@ import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./optio
 import { Cqe, setU64, Sqe } from "./sqe.ts";
 import { Timespec } from "./structs.ts";
 
-const EINTR = 4;
-const EAGAIN = 11;
-const EBUSY = 16;
-const EINVAL = 22;
-const ETIME = 62;
+const { EINTR, EAGAIN, EBUSY, EINVAL, ETIME } = ERRNO;
 
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
@@ -1041,8 +1037,3 @@ function enterAdvice(r: number): string | undefined {
   return undefined;
 }
 
-function roundupPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}

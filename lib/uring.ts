@@ -70,7 +70,7 @@ import {
   STATX_BASIC_STATS,
   STATX_BTIME,
 } from "./constants.ts";
-import { invalidArgument, UringError } from "./errors.ts";
+import { abortError as nodeAbortError, ERRNO, invalidArgument, UringError, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./options.ts";
 import { cString } from "./prep.ts";
@@ -80,11 +80,7 @@ import { type Cqe, CQW, setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
 import { parseStatx, type UringStats } from "./stats.ts";
 import { IoVecs, Timespec } from "./structs.ts";
 
-const ETIME = 62;
-const ENOBUFS = 105;
-const ECANCELED = 125;
-const EEXIST = 17;
-const ENOENT = 2;
+const { ETIME, ENOBUFS, ECANCELED, EEXIST, ENOENT } = ERRNO;
 
 /** Options of `new Uring()`: every `IoUring` option, plus the ring size and the in-flight cap. */
 export const UringOptionsSchema = z
@@ -169,13 +165,10 @@ function noop(): void {}
 
 const GEN_MASK = 0x1fffff;
 
-/** Node-style AbortError / TimeoutError. */
+/** The error an aborted op rejects with: our own TimeoutError as it is, else a Node-style AbortError. */
 function abortError(reason: unknown): Error {
   if (reason instanceof Error && reason.name === "TimeoutError") return reason;
-  const err = new Error("The operation was aborted", { cause: reason });
-  err.name = "AbortError";
-  (err as { code?: string }).code = "ABORT_ERR";
-  return err;
+  return nodeAbortError(reason);
 }
 
 function timeoutError(ms: number): Error {
@@ -1039,7 +1032,7 @@ export class Uring {
           buf.copy(bigger, 0, 0, len);
           buf = bigger;
         }
-        const n = await this.#withPath(this.read(file.fd, buf.subarray(len), len, options), path);
+        const n = await withPathAsync(this.read(file.fd, buf.subarray(len), len, options), path);
         if (n === 0) break;
         len += n;
       }
@@ -1059,20 +1052,10 @@ export class Uring {
     try {
       let done = 0;
       while (done < view.length) {
-        done += await this.#withPath(this.write(file.fd, view.subarray(done), done, options), path);
+        done += await withPathAsync(this.write(file.fd, view.subarray(done), done, options), path);
       }
     } finally {
       await file.close();
-    }
-  }
-
-  /** Attach a path to a UringError from an fd-level op. */
-  async #withPath<T>(p: Promise<T>, path: string): Promise<T> {
-    try {
-      return await p;
-    } catch (e) {
-      if (e instanceof UringError && e.path === undefined) throw new UringError(e.errno, e.syscall, { path });
-      throw e;
     }
   }
 

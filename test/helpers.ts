@@ -42,14 +42,4 @@ export async function waitFor(cond: () => boolean, ms = 2000): Promise<boolean> 
   return true;
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1); seeded tests reproduce their failures. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "./prng.ts";

@@ -17,6 +17,7 @@
  *   is fast but wrong cannot pass;
  * - the machine's noise over a stretch of the run: CPU (and memory) pressure from PSI, and steal.
  */
+import { prng } from "../../prng.ts";
 import { spawnSync } from "bun";
 import { randomFillSync } from "node:crypto";
 import {
@@ -133,17 +134,7 @@ export class Workspace {
 
 // ---------------------------------------------------------------- generating the sources
 
-/** A reproducible PRNG (mulberry32): the same seed gives the same tree shape on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** What a generated source holds. */
 export interface SourceInfo {
