@@ -84,8 +84,9 @@ const { host, port, entries } = parseCli();
 
 /** Send all of `bytes`, looping on short sends. MSG_NOSIGNAL: a vanished peer is EPIPE, not a SIGPIPE. */
 async function sendAll(io: Uring, fd: number, bytes: Uint8Array): Promise<void> {
+  // Usually one send takes it all; only a short send needs a view of the rest.
   for (let done = 0; done < bytes.length; ) {
-    done += await io.send(fd, bytes.subarray(done), MSG_NOSIGNAL);
+    done += await io.send(fd, done === 0 ? bytes : bytes.subarray(done), MSG_NOSIGNAL);
   }
 }
 

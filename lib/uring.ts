@@ -1285,7 +1285,10 @@ export class Uring {
           return "end";
         }
         if (bid >= 0) {
-          push(br.view(bid, res).slice());
+          // One copy into a fresh ArrayBuffer: a small typed array made by slice() would move its
+          // storage again the first time a send touches its .buffer.
+          const start = bid * bufferSize;
+          push(new Uint8Array(br.data.buffer.slice(br.data.byteOffset + start, br.data.byteOffset + start + res)));
           br.recycle(bid);
         }
       },
