@@ -296,6 +296,11 @@ export class IoUring {
     this.#sysRegister = register;
   }
 
+  /** @internal lib/learn.ts: the CQE handle of CQ counter `index` (slot `index & mask`), read-only use. */
+  _cqeAt(index: number): Cqe {
+    return this.#cqePool[index & this.#cqMask]!;
+  }
+
   /**
    * Build a second `IoUring` over a ring another thread created, from the
    * structured-clonable description its owner made with `ring.share()` (post it
