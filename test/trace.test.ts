@@ -143,6 +143,32 @@ describe("trace", () => {
     expect(events.filter((e) => e.type === "cq_head")).toMatchObject([{ from: 0, to: 2 }]);
   });
 
+  kernelTest("SQPOLL: SQEs published without an enter are still traced, from the slots as filled", () => {
+    const { ring, events } = traced(4, { sqpoll: true, sqThreadIdle: 2000 });
+    try {
+      for (let r = 0; r < 3; r++) {
+        for (let i = 0; i < 2; i++) {
+          const s = ring.getSqe()!;
+          prepNop(s);
+          s.userData = r * 10 + i;
+        }
+        ring.submit();
+        ring.waitCqeNr(2);
+        expect(ring.forEachCqe(() => {})).toBe(2);
+      }
+    } finally {
+      ring.close();
+    }
+    const sqes = events.filter((e) => e.type === "sqe");
+    expect(sqes.map((e) => [e.userData, e.slot, e.op])).toEqual([
+      [0, 0, "NOP"], [1, 1, "NOP"], [10, 2, "NOP"], [11, 3, "NOP"], [20, 0, "NOP"], [21, 1, "NOP"],
+    ]);
+    expect(events.filter((e) => e.type === "sq_tail").map((e) => [e.from, e.to])).toEqual([[0, 2], [2, 4], [4, 6]]);
+    expect(events.filter((e) => e.type === "cqe").map((e) => e.userData)).toEqual([0, 1, 10, 11, 20, 21]);
+    // the poller submits: enters carry to_submit only to wake it, never more than once per round
+    expect(events.filter((e) => e.type === "enter" && e.toSubmit > 0).length).toBeLessThanOrEqual(3);
+  });
+
   kernelTest("a timed-out wait: enter's result is the errno name (ETIME) with GETEVENTS|EXT_ARG", () => {
     const { ring, events } = traced(4);
     try {
