@@ -43,7 +43,8 @@ export const IoUringOptionsSchema = z
      * Call this function with a typed event for every protocol step (SQE filled, SQ tail published,
      * io_uring_enter, SQ head, CQ tail, CQE read, CQ head, register); `true` prints readable lines to
      * stderr. Absent (the default): the ring is untraced and runs exactly the untraced code.
-     * Without it, `BUN_URING_TRACE=1` (or `json`) in the environment turns tracing on. See lib/trace.ts.
+     * Without it, `BUN_URING_TRACE=1` (or `json`) in the environment turns tracing on; `false` keeps
+     * this ring untraced even then. See lib/trace.ts.
      */
     trace: z
       .custom<TraceOption>((v) => typeof v === "function" || typeof v === "boolean", {
