@@ -275,6 +275,23 @@ describe("BUN_URING_TRACE and bun-uring trace", () => {
     expect(r.out).toContain("user_data=0xaaaaaaaa");
   });
 
+  kernelTest("trace: false keeps a ring untraced under BUN_URING_TRACE; other rings follow the variable", () => {
+    const script = `
+      import { IoUring } from "./lib/index.ts";
+      const quiet = new IoUring(2, { trace: false });
+      quiet.probe();
+      console.log("quiet own submit:", Object.hasOwn(quiet, "submit"));
+      const loud = new IoUring(2);
+      loud.probe();
+      console.log("loud own submit:", Object.hasOwn(loud, "submit"));
+    `;
+    const p = Bun.spawnSync(["bun", "-e", script], { cwd: repo, env: { ...process.env, BUN_URING_TRACE: "json" }, stdout: "pipe", stderr: "pipe" });
+    expect(p.stdout.toString()).toBe("quiet own submit: false\nloud own submit: true\n");
+    const events = p.stderr.toString().trim().split("\n").map((l) => JSON.parse(l) as TraceEvent);
+    expect(events.map((e) => e.type)).toEqual(["setup", "register"]);
+    expect(new Set(events.map((e) => e.ring)).size).toBe(1);
+  });
+
   kernelTest("bun-uring trace --json writes NDJSON, one typed event per line, to --output", () => {
     const dir = tempDir();
     try {
