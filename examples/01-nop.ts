@@ -11,6 +11,8 @@
  * library's private `sqeTail` and `enterCount`) after each step, with one
  * line saying why they moved. The optional argument picks where the ring
  * memory lives (default "auto": shared if the kernel allows it).
+ * To see the same round trip as the library's own protocol trace, run it as
+ * `bun lib/cli.ts trace examples/01-nop.ts`; `bun lib/cli.ts learn` draws it.
  *
  * Minimum kernel: Linux 5.4 (IORING_OP_NOP itself is 5.1; bun-uring needs
  * IORING_FEAT_SINGLE_MMAP). The "shared" memory mode needs Linux 6.5.

@@ -1,5 +1,5 @@
 /**
- * 11 — a ring shared with a Worker: the main thread submits, the Worker reaps.
+ * 11-worker-reaper — a ring shared with a Worker: the main thread submits, the Worker reaps.
  *
  * Usage: bun examples/11-worker-reaper.ts [FILE]   (default: a generated 8 MiB file)
  *

@@ -3,7 +3,7 @@
  * The `bun-uring` command (package.json `bin`): `bunx bun-uring <command>`.
  * Arguments are parsed with zod at this edge; errors print a clear message and exit 2.
  */
-import { lstatSync, statSync, writeSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, statSync, writeSync, type Stats } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import pkg from "../package.json" with { type: "json" };
@@ -13,6 +13,7 @@ import { UringError } from "./errors.ts";
 import { ProgressLine, formatBytes } from "./progress.ts";
 import { DemoArgs, demo } from "./demo.ts";
 import { IoUring } from "./ring.ts";
+import { LearnArgs, learn, SCENARIO_NAMES } from "./learn.ts";
 
 /** Limits of the numeric cp options: the ones CopyOptionsSchema (lib/copy.ts) accepts. */
 const QUEUE_DEPTH_MAX = 4096;
@@ -70,6 +71,10 @@ Usage:
   bun-uring demo [--size MiB] [--files N]
                                      make a sample tree in a temp dir, copy it with the progress bar, verify, clean up
   bun-uring probe [--json]           what this kernel's io_uring supports (opcodes, features, memory mode)
+  bun-uring trace [--json] [--output FILE] SCRIPT [ARGS...]
+                                     run a script with every ring protocol step printed (BUN_URING_TRACE)
+  bun-uring learn [--scenario NAME] [--steps N] [--svg FILE]
+                                     draw the SQ and CQ rings slot by slot while scenarios run, a key per step
   bun-uring version                  print the version
   bun-uring help                     this text
 
@@ -77,6 +82,47 @@ bun-uring cp
 ${CP_HELP.replace(/^/gm, "  ").replace(/^ +$/gm, "")}
 
 Exit codes: 0 ok, 1 failure, 2 bad arguments, 130/143 interrupted (SIGINT/SIGTERM).`;
+
+const TRACE_HELP = `Usage: bun-uring trace [--json] [--output FILE] SCRIPT [ARGS...]
+
+Run \`bun SCRIPT ARGS...\` with BUN_URING_TRACE set, so every io_uring ring the script makes
+through bun-uring prints each protocol step: SQE filled, SQ tail published (release store),
+io_uring_enter (to_submit, min_complete, flags, result or errno), SQ head and CQ tail observed
+(acquire), CQE read, CQ head advanced (release store), every io_uring_register.
+Rings made with their own \`trace\` option keep it.
+
+Options:
+      --json           one JSON object per line (NDJSON) instead of readable lines
+  -o, --output FILE    append the trace to FILE instead of stderr
+  -h, --help           this text
+
+The same without this command: BUN_URING_TRACE=1 bun script.ts (json for NDJSON;
+BUN_URING_TRACE_FILE=FILE to write to a file). Exit status: the script's.`;
+
+const LEARN_HELP = `Usage: bun-uring learn [--scenario NAME] [--steps N] [--svg FILE]
+
+Draw both rings of a real io_uring (4 SQ entries, 8 CQ entries) as boxes, slot by slot, with
+their head (H), tail (T) and next-SQE (N) markers, and step through scenarios one keypress at a
+time (space/enter: next, q: quit). Scenarios, in course order:
+  nop       one NOP: fill, publish the tail, enter, read the CQE, advance the head
+  batch     four SQEs with one tail store and one enter; the SQ wraps to slot 0
+  link      NOP → READ(fd -1) → NOP linked with IOSQE_IO_LINK: 0, -EBADF, -ECANCELED
+  overflow  twelve NOPs into an 8-entry CQ: the kernel's backlog and IORING_SQ_CQ_OVERFLOW
+  wrap      the counters past 2^32, on a synthetic ring (a JS peer plays the kernel; labelled)
+
+Options:
+      --scenario NAME  one of: ${SCENARIO_NAMES.join(", ")}, all (default all)
+      --steps N        print the first N pictures as plain text and exit (for pipes and tests);
+                       without a terminal, every picture is printed
+      --svg FILE       write the last picture shown as an SVG (each slot a named <rect>)
+  -h, --help           this text`;
+
+const TraceArgs = z
+  .object({
+    json: z.boolean().default(false),
+    output: z.string().min(1).optional(),
+  })
+  .strict();
 
 const ProbeArgs = z.object({ json: z.boolean().default(false) }).strict();
 
@@ -642,6 +688,54 @@ function probe(argv: string[]): number {
   return 0;
 }
 
+// ------------------------------------------------------------------ trace and learn
+
+/** `bun-uring trace [options] SCRIPT [ARGS...]`: options end at SCRIPT; the rest is the script's. */
+async function traceCommand(argv: string[]): Promise<number> {
+  const first = argv.findIndex((a) => !a.startsWith("-") || a === "-");
+  const ddash = argv.indexOf("--");
+  const split = ddash >= 0 && (first < 0 || ddash < first) ? ddash : first;
+  const own = split < 0 ? argv : argv.slice(0, split);
+  const script = split < 0 ? [] : argv.slice(split === ddash ? split + 1 : split);
+  if (own.includes("-h") || own.includes("--help")) {
+    console.log(TRACE_HELP);
+    return 0;
+  }
+  // --output takes a value: when its value was taken for the script, put it back
+  let ownArgs = own;
+  let rest = script;
+  const last = own[own.length - 1];
+  if ((last === "--output" || last === "-o") && script.length) {
+    ownArgs = [...own, script[0]!];
+    rest = script.slice(1);
+  }
+  const { flags, rest: extra } = parseFlags(ownArgs, ["json"], ["output"], { o: "output" });
+  if (extra.length) throw new CliError(`trace: unexpected ${extra.join(" ")}`);
+  const parsed = TraceArgs.safeParse(flags);
+  if (!parsed.success) throw new CliError(zodMessage(parsed.error));
+  const [file, ...args] = rest;
+  if (!file) throw new CliError("trace needs a script: bun-uring trace [--json] [--output FILE] SCRIPT [ARGS...]");
+  if (!existsSync(file)) throw new CliError(`trace: no such script: ${file}`);
+  const env: Record<string, string | undefined> = { ...process.env, BUN_URING_TRACE: parsed.data.json ? "json" : "1" };
+  if (parsed.data.output) env.BUN_URING_TRACE_FILE = parsed.data.output;
+  else delete env.BUN_URING_TRACE_FILE;
+  const child = Bun.spawn([process.execPath, file, ...args], { env, stdio: ["inherit", "inherit", "inherit"] });
+  const code = await child.exited;
+  return child.signalCode ? 128 + (require("node:os").constants.signals[child.signalCode] ?? 0) : code;
+}
+
+async function learnCommand(argv: string[]): Promise<number> {
+  if (argv.includes("-h") || argv.includes("--help")) {
+    console.log(LEARN_HELP);
+    return 0;
+  }
+  const { flags, rest } = parseFlags(argv, [], ["scenario", "steps", "svg"]);
+  if (rest.length) throw new CliError(`learn takes no arguments; got ${rest.join(" ")}`);
+  const parsed = LearnArgs.safeParse(flags);
+  if (!parsed.success) throw new CliError(zodMessage(parsed.error));
+  return await learn(parsed.data);
+}
+
 /** Run the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd = "help", ...rest] = argv;
@@ -666,6 +760,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "probe":
         return probe(rest);
+      case "trace":
+        return await traceCommand(rest);
+      case "learn":
+        return await learnCommand(rest);
       case "cp":
         return await cp(rest);
       default:

@@ -19,3 +19,19 @@ export { Uring, UringFile, parseOpenFlags, type LinkStep, type OpOptions, type U
 export { UringStats, parseStatx } from "./stats.ts";
 export { sockaddr, sockaddrUnix, parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress } from "./sockaddr.ts";
 export { copyFile, copyTree, COPY_DEFAULTS, type CopyOptions, type CopySummary, type CopyProgress, type CopyError } from "./copy.ts";
+export {
+  formatTraceEvent,
+  traceWriter,
+  type TraceEvent,
+  type TraceOption,
+  type SetupEvent,
+  type SqeEvent,
+  type SqTailEvent,
+  type EnterEvent,
+  type SqHeadEvent,
+  type CqTailEvent,
+  type CqeEvent,
+  type CqHeadEvent,
+  type RegisterEvent,
+} from "./trace.ts";
+export { course, renderText, renderSvg, type RingPicture, type SlotPicture } from "./learn.ts";

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { invalidArgument } from "./errors.ts";
+import type { TraceOption } from "./trace.ts";
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 
@@ -38,6 +39,18 @@ export const IoUringOptionsSchema = z
      * "mmap" (the classic mmap of the ring fd), or "auto" (shared where the kernel accepts it). Default "auto".
      */
     memory: z.enum(["auto", "shared", "mmap"]).optional(),
+    /**
+     * Call this function with a typed event for every protocol step (SQE filled, SQ tail published,
+     * io_uring_enter, SQ head, CQ tail, CQE read, CQ head, register); `true` prints readable lines to
+     * stderr. Absent (the default): the ring is untraced and runs exactly the untraced code.
+     * Without it, `BUN_URING_TRACE=1` (or `json`) in the environment turns tracing on; `false` keeps
+     * this ring untraced even then. See lib/trace.ts.
+     */
+    trace: z
+      .custom<TraceOption>((v) => typeof v === "function" || typeof v === "boolean", {
+        message: "Expected a function (event) => void, or a boolean",
+      })
+      .optional(),
   })
   .strict();
 

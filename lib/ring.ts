@@ -69,6 +69,7 @@ import {
 import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./options.ts";
 import { Cqe, setU64, Sqe } from "./sqe.ts";
 import { Timespec } from "./structs.ts";
+import { installTrace, traceFromEnv } from "./trace.ts";
 
 const { EINTR, EAGAIN, EBUSY, EINVAL, ETIME } = ERRNO;
 
@@ -213,6 +214,10 @@ export class IoUring {
   readonly #waitArg = new Uint32Array(w(GETEVENTS_ARG.SIZE));
   readonly #waitTs = new Timespec();
   readonly #waitArgAddr: number;
+  // The two syscalls behind #enter and #register. Only a traced ring (lib/trace.ts) swaps them,
+  // through _traceSyscalls(); every other ring calls the raw ones, and its hot path is unchanged.
+  #sysEnter: typeof ioUringEnter = ioUringEnter;
+  #sysRegister: typeof ioUringRegister = ioUringRegister;
 
   constructor(entries: number, options?: IoUringOptions);
   /** @internal attach to a shared ring — use `IoUring.attach()`. */
@@ -280,6 +285,20 @@ export class IoUring {
     this.#waitArgAddr = addressOf(this.#waitArg);
     setU64(this.#waitArg, w(GETEVENTS_ARG.ts), this.#waitTs.address);
     this.#waitArg[w(GETEVENTS_ARG.sigmask_sz)] = 8; // _NSIG / 8
+    // `trace` option, else BUN_URING_TRACE: only then are this instance's methods replaced by traced ones
+    const trace = options?.trace ?? traceFromEnv();
+    if (trace) installTrace(this, trace);
+  }
+
+  /** @internal lib/trace.ts: route this ring's io_uring_enter/io_uring_register through traced versions. */
+  _traceSyscalls(enter: typeof ioUringEnter, register: typeof ioUringRegister): void {
+    this.#sysEnter = enter;
+    this.#sysRegister = register;
+  }
+
+  /** @internal lib/learn.ts: the CQE handle of CQ counter `index` (slot `index & mask`), read-only use. */
+  _cqeAt(index: number): Cqe {
+    return this.#cqePool[index & this.#cqMask]!;
   }
 
   /**
@@ -503,7 +522,7 @@ export class IoUring {
     let consumedBefore = 0;
     for (;;) {
       this.enterCount++;
-      const r = ioUringEnter(this.fd, toSubmit, minComplete, flags, argp, argsz);
+      const r = this.#sysEnter(this.fd, toSubmit, minComplete, flags, argp, argsz);
       if (r >= 0) return r + consumedBefore;
       if (r === -EINTR) {
         // Submission happens before the wait: whatever the kernel consumed stays consumed.
@@ -689,7 +708,7 @@ export class IoUring {
   #register(opcode: number, arg: number | null, nrArgs: number, what: string, advice?: string): number {
     if (this.fd < 0) throw ringClosed(what);
     for (;;) {
-      const r = ioUringRegister(this.fd, opcode, arg, nrArgs);
+      const r = this.#sysRegister(this.fd, opcode, arg, nrArgs);
       if (r === -EINTR) continue;
       return check(r, `io_uring_register(${what})`, advice ? { advice } : undefined);
     }

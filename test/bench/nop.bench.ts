@@ -15,6 +15,15 @@
  * shows medians over those chunks. The C yardstick is built with the system
  * compiler (`$CC`, else `cc`) into `test/bench/.build/`; without one the C
  * columns are skipped with a note. It is a ruler, never part of the library.
+ *
+ * The trace row: the `trace` option (lib/trace.ts) must cost an untraced ring nothing. An
+ * untraced ring runs the prototype's methods, unchanged by tracing (a traced ring gets its own
+ * instance methods; the bench asserts which is which); the one difference is that its two
+ * syscalls are called through a per-ring field. The row measures, in fresh processes at the
+ * same batches, a ring made with the option absent, one with `trace: undefined`, and, for
+ * scale, one traced into a no-op function. Before/after the option existed (the tree at
+ * 1f47e1a vs this one, untraced, shared): batch 1 4.52/4.48 → 4.51/4.47 M ops/s, batch 8
+ * 13.75/13.42 → 13.79/13.77 M ops/s on a 2-core 6.18 box.
  */
 import { spawnSync } from "bun";
 import { mkdirSync } from "node:fs";
@@ -47,6 +56,8 @@ export interface NopBenchOptions {
    * that a program driving one ring would not pay. false: all cells in this process.
    */
   isolate: boolean;
+  /** Batches of the trace row (empty: no trace row). */
+  traceBatches: number[];
 }
 
 export const DEFAULTS: NopBenchOptions = {
@@ -59,7 +70,12 @@ export const DEFAULTS: NopBenchOptions = {
   target: 0.9,
   targetFromBatch: 8,
   isolate: true,
+  traceBatches: [8, 32],
 };
+
+/** How a trace-row ring is made: the option absent, present but undefined, or a no-op trace function. */
+export type TraceVariant = "absent" | "undefined" | "noop";
+const TRACE_VARIANTS: TraceVariant[] = ["absent", "undefined", "noop"];
 
 /** One measured cell: median ops/s and how much the samples spread. */
 export interface Measurement {
@@ -185,9 +201,14 @@ function printTable(rows: NopRow[], modes: MemoryMode[]): void {
 // ---------------------------------------------------------------- run
 
 /** Measure one TS cell with tinybench in this process: `o.warmupMs` of warm-up, then `o.timeMs` of chunks. */
-export function measureTs(mode: MemoryMode, batch: number, o: NopBenchOptions): Measurement {
+export function measureTs(mode: MemoryMode, batch: number, o: NopBenchOptions, variant: TraceVariant = "absent"): Measurement {
   const rounds = Math.ceil(o.chunk / batch);
-  const ring = new IoUring(o.entries, { memory: mode });
+  const ring =
+    variant === "absent"
+      ? new IoUring(o.entries, { memory: mode })
+      : new IoUring(o.entries, { memory: mode, trace: variant === "noop" ? () => {} : undefined });
+  // the zero-cost claim, checked where it is measured: only a traced ring has methods of its own
+  if ((variant === "noop") !== Object.hasOwn(ring, "submitAndWait")) throw new Error(`nop bench: ${variant} ring has the wrong methods`);
   try {
     const bench = new Bench({
       name: `nop ${mode} batch ${batch}`,
@@ -208,8 +229,8 @@ export function measureTs(mode: MemoryMode, batch: number, o: NopBenchOptions): 
 }
 
 /** measureTs() in a fresh `bun` process running this file with `--cell`. */
-function measureTsIsolated(mode: MemoryMode, batch: number, o: NopBenchOptions): Measurement {
-  const args = [process.execPath, import.meta.path, "--cell", mode, String(batch), JSON.stringify(o)];
+function measureTsIsolated(mode: MemoryMode, batch: number, o: NopBenchOptions, variant: TraceVariant = "absent"): Measurement {
+  const args = [process.execPath, import.meta.path, "--cell", mode, String(batch), JSON.stringify(o), variant];
   const p = spawnSync(args, { stderr: "pipe" });
   const out = p.stdout.toString().trim();
   if (p.exitCode !== 0) throw new Error(`nop bench: the ${mode} batch ${batch} cell failed: ${p.stderr.toString().trim() || out}`);
@@ -286,16 +307,40 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
     console.log("\nno verdict: the C yardstick did not run");
   }
   console.log("(±: median absolute deviation of the per-chunk samples; machines with few, busy cores spread more)");
+  if (o.traceBatches.length) traceRow(modes[0]!, o);
   return { rows, cNote, pass };
+}
+
+/**
+ * The trace row: NOP round trips on rings made with the trace option absent, `trace: undefined`
+ * and a no-op trace function, each batch's three cells back to back.
+ */
+function traceRow(mode: MemoryMode, o: NopBenchOptions): void {
+  console.log(`\n## trace: the cost of the trace option (${mode}), ops/s`);
+  const head = ["batch", "option absent", "trace: undefined", "undefined/absent", "trace: () => {}", "traced/absent"];
+  const body: string[][] = [];
+  for (const batch of o.traceBatches) {
+    const m = Object.fromEntries(
+      TRACE_VARIANTS.map((v) => [v, o.isolate ? measureTsIsolated(mode, batch, o, v) : measureTs(mode, batch, o, v)]),
+    ) as Record<TraceVariant, Measurement>;
+    body.push([String(batch), fmtOps(m.absent), fmtOps(m.undefined), fmtRatio(m.undefined, m.absent), fmtOps(m.noop), fmtRatio(m.noop, m.absent)]);
+    process.stderr.write(`  trace batch ${batch} done\n`);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((wd, i) => (i === 0 ? "-".repeat(wd + 2) : `${"-".repeat(wd + 1)}:`)).join("|")}|`);
+  for (const b of body) console.log(line(b));
+  console.log("(untraced rings run the prototype's methods — the same code with or without the option; a traced ring's own methods pay for the events)");
 }
 
 if (import.meta.main) {
   const cell = process.argv.indexOf("--cell");
   if (cell >= 0) {
     // A child of measureTsIsolated(): one cell, its Measurement as the last line of stdout.
-    const [mode, batch, opts] = process.argv.slice(cell + 1);
+    const [mode, batch, opts, variant] = process.argv.slice(cell + 1);
     const o: NopBenchOptions = { ...DEFAULTS, ...(JSON.parse(opts ?? "{}") as Partial<NopBenchOptions>) };
-    console.log(JSON.stringify(measureTs(mode as MemoryMode, Number(batch), o)));
+    console.log(JSON.stringify(measureTs(mode as MemoryMode, Number(batch), o, (variant ?? "absent") as TraceVariant)));
   } else {
     printEnv();
     await run();
