@@ -589,6 +589,11 @@ export class IoUring {
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_TASKRUN) !== 0;
   }
 
+  /** @internal The index of the SQ flags word in `sqRing`: tests raise a stale IORING_SQ_TASKRUN with it. */
+  get _sqFlagsIndex(): number {
+    return this.#sqKFlags;
+  }
+
   /** True when the CQ overflowed into the kernel's backlog (IORING_SQ_CQ_OVERFLOW). */
   cqHasOverflow(): boolean {
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_CQ_OVERFLOW) !== 0;

@@ -165,6 +165,12 @@ function noop(): void {}
 
 const GEN_MASK = 0x1fffff;
 
+/**
+ * GETEVENTS enters in a row that reap nothing while IORING_SQ_TASKRUN stays set, before a flush
+ * gives up on the flag. Each enter runs up to 20 task-work items (IO_LOCAL_TW_DEFAULT_MAX).
+ */
+const MAX_IDLE_TASKRUN_ROUNDS = 2;
+
 /** The error an aborted op rejects with: our own TimeoutError as it is, else a Node-style AbortError. */
 function abortError(reason: unknown): Error {
   if (reason instanceof Error && reason.name === "TimeoutError") return reason;
@@ -298,6 +304,8 @@ export class Uring {
   #queue: Op[] = [];
   #queueHead = 0;
   #flushScheduled = false;
+  /** Flushes since the last eventfd wake-up that ended with IORING_SQ_TASKRUN still set and nothing to show for it. */
+  #taskrunRechecks = 0;
   #lastYield = performance.now();
   #reader: EventfdReader | null = null;
   #closing: Promise<void> | null = null;
@@ -427,6 +435,7 @@ export class Uring {
     this.#flushScheduled = false;
     const ring = this.ring;
     if (ring.closed) return;
+    let idleRounds = 0;
     for (;;) {
       const moved = this.#fill();
       // With DEFER_TASKRUN completions are only posted when this thread enters with GETEVENTS, and
@@ -446,9 +455,23 @@ export class Uring {
         }
       }
       const reaped = this.#reap();
-      // Task work can complete without posting a CQE (a link step handing on, a poll re-arming):
-      // with DEFER_TASKRUN, go on while the kernel says work is waiting (IORING_SQ_TASKRUN).
-      if (moved === 0 && reaped === 0 && !(getEvents && ring.taskrunPending())) break;
+      if (moved > 0 || reaped > 0) {
+        idleRounds = 0;
+        continue;
+      }
+      // Task work can complete without posting a CQE (a link step handing on, a poll re-arming),
+      // and one enter runs only a bounded batch of it: with DEFER_TASKRUN, go on while the kernel
+      // says work is waiting (IORING_SQ_TASKRUN). But that flag is a hint, not a count: the kernel
+      // sets it after queueing work, and a run on another CPU's behalf may already have taken the
+      // work, leaving the flag up with nothing behind it until the next run. Entering on such a
+      // flag forever would never let the continuations of what we just reaped run — the very code
+      // that would give the kernel new work (seen: an echo server spinning in io_uring_enter).
+      if (!(getEvents && ring.taskrunPending())) break;
+      if (++idleRounds < MAX_IDLE_TASKRUN_ROUNDS) continue;
+      // Still flagged: look once more after the event loop had a turn (once per eventfd wake-up),
+      // then leave it to the eventfd, which the kernel signals whenever it queues new task work.
+      if (this.#taskrunRechecks++ === 0) setImmediate(this.#flushAfterYield);
+      break;
     }
     this.#updateWatcher();
   }
@@ -668,6 +691,7 @@ export class Uring {
       }
       if (r.done || this.#reader !== reader) return;
       this.#lastYield = performance.now();
+      this.#taskrunRechecks = 0;
       if (!this.#flushScheduled) this.#flushNow();
     }
   }

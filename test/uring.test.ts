@@ -29,7 +29,7 @@ import {
   type Stats,
 } from "node:fs";
 import { join } from "node:path";
-import { Uring, UringError, UringFile, type UringStats } from "../lib/index.ts";
+import { IORING_SQ_TASKRUN, Uring, UringError, UringFile, type UringStats } from "../lib/index.ts";
 import { describeKernel, kernelTest as test, tempDir, caught, waitFor, prng } from "./helpers.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures");
@@ -229,6 +229,29 @@ describeKernel("Uring: lifecycle", () => {
 
 // ------------------------------------------------------------------------------------------------
 describeKernel("Uring: never blocks the event loop", () => {
+  test("a stale IORING_SQ_TASKRUN (flag up, no task work behind it) does not trap the flush in io_uring_enter", async () => {
+    // The kernel can leave IORING_SQ_TASKRUN set with its work list empty (it raises the flag after
+    // queueing work that a concurrent run already took). A flush that entered for as long as the flag
+    // was up spun in io_uring_enter forever and never let the continuations run (an echo server hung).
+    await using io = new Uring();
+    await io.nop();
+    // something stays in the kernel meanwhile, as a server's multishot accept does
+    const stop = new AbortController();
+    const pending = io.sleep(60_000, { signal: stop.signal }).catch((e: Error) => e.name);
+    if (!io.ring.taskrunPending()) {
+      const before = io.ring.sqRing[io.ring._sqFlagsIndex]!;
+      Atomics.or(io.ring.sqRing, io.ring._sqFlagsIndex, IORING_SQ_TASKRUN);
+      expect(io.ring.sqRing[io.ring._sqFlagsIndex]).toBe(before | IORING_SQ_TASKRUN);
+    }
+    const enters0 = io.ring.enterCount;
+    for (let i = 0; i < 100; i++) expect(await io.nop()).toBe(0);
+    // nothing runs task work for a NOP, so the flag is still (stale-ly) up, and each flush gave up on it quickly
+    expect(io.ring.taskrunPending()).toBe(true);
+    expect(io.ring.enterCount - enters0).toBeLessThan(100 * 8);
+    stop.abort();
+    expect(await pending).toBe("AbortError");
+  });
+
   test("timers tick during await io.sleep(300)", async () => {
     await using io = new Uring();
     let ticks = 0;
