@@ -159,6 +159,34 @@ class Op {
   /** The rest of a link chain, submitted together with this op (only on the chain's first op). */
   chain: Op[] | null = null;
   cleanup: (() => void) | null = null;
+  /** Nothing but the engine refers to it after its final CQE: it may be reused for a later op. */
+  recyclable = false;
+
+  /** Back to the state of `new Op()`, for reuse. */
+  reset(): void {
+    this.gen = 0;
+    this.slot = -1;
+    this.fd = 0;
+    this.addr = 0;
+    this.len = 0;
+    this.off = 0;
+    this.opFlags = 0;
+    this.sqeFlags = 0;
+    this.ioprio = 0;
+    this.bufIndex = 0;
+    this.fileIndex = 0;
+    this.keep = undefined;
+    this.path = undefined;
+    this.dest = undefined;
+    this.resolve = noop;
+    this.reject = noop;
+    this.map = null;
+    this.okRes = 1;
+    this.settled = false;
+    this.inKernel = false;
+    this.dropped = false;
+    this.recyclable = false;
+  }
 }
 
 function noop(): void {}
@@ -303,6 +331,8 @@ export class Uring {
   #inKernel = 0;
   #queue: Op[] = [];
   #queueHead = 0;
+  /** Finished plain ops, reused by #newOp (no signal, timeout, chain or callback ever saw them). */
+  readonly #spareOps: Op[] = [];
   #flushScheduled = false;
   /** Flushes since the last eventfd wake-up that ended with IORING_SQ_TASKRUN still set and nothing to show for it. */
   #taskrunRechecks = 0;
@@ -374,7 +404,7 @@ export class Uring {
   // ------------------------------------------------------------------ the engine
 
   #newOp(opcode: number, name: string): Op {
-    const op = new Op();
+    const op = this.#spareOps.pop() ?? new Op();
     op.opcode = opcode;
     op.name = name;
     return op;
@@ -388,6 +418,7 @@ export class Uring {
       op.reject = reject;
     });
     if (opts !== undefined) this.#watch(op, opts);
+    else if (op.chain === null && op.prep === null && op.each === null && op.done === null) op.recyclable = true;
     if (!op.settled) this.#enqueue(op);
     return p;
   }
@@ -589,6 +620,10 @@ export class Uring {
     }
     if (op.internal) return;
     this.#settle(op, res, flags);
+    if (op.recyclable && this.#spareOps.length < 256) {
+      op.reset();
+      this.#spareOps.push(op);
+    }
   }
 
   #settle(op: Op, res: number, flags: number): void {
