@@ -6,7 +6,7 @@
  * - The safe tier: `Uring`, Promise methods named like node:fs/promises, on Bun's event loop.
  * - Copies: `copyFile`, `copyTree` (and the `bun-uring cp` command).
  */
-export { IoUring, Probe, type RingCounters, type RingMemoryInfo, type SharedRing, type SharedRole } from "./ring.ts";
+export { IoUring, Probe, type Restriction, type RingCounters, type RingMemoryInfo, type SharedRing, type SharedRole } from "./ring.ts";
 export { Cqe, Sqe, type U64 } from "./sqe.ts";
 export * from "./prep.ts";
 export { IoVecs, Timespec } from "./structs.ts";
