@@ -1009,6 +1009,9 @@ export class IoUring {
       unmapRegion(this.#memory.sqes);
       unmapRegion(this.#memory.sq);
     }
+    // a registered ring fd holds its own reference to the ring: drop it, or the ring outlives close()
+    if (this.#ringIndex >= 0) unregisterRingIndex(fd, this.#ringIndex);
+    this.#ringIndex = -1;
     closeFd(fd);
     // The kernel tears a ring down asynchronously after its fd closes, posting CQEs for what it
     // cancels: memory it may still write — rings in SharedArrayBuffers, registered buffers,
@@ -1210,4 +1213,11 @@ function rsrcUpdate2(offset: number, data: number, nr: number): Uint32Array {
   setU64(upd, 2, data);
   upd[6] = nr;
   return upd;
+}
+
+/** IORING_UNREGISTER_RING_FDS for `index`, on a ring being closed (errors ignored: the fd goes anyway). */
+function unregisterRingIndex(fd: number, index: number): void {
+  const upd = new Uint32Array(w(RSRC_UPDATE.SIZE));
+  upd[w(RSRC_UPDATE.offset)] = index;
+  ioUringRegister(fd, IORING_UNREGISTER_RING_FDS, addressOf(upd), 1);
 }

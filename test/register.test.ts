@@ -136,6 +136,15 @@ describeKernel("registration", () => {
     expect(run(ring, (s) => prepNop(s), 8).res).toBe(0);
   });
 
+  test("ring fd: close() gives the registered index back (the registration holds the ring otherwise)", () => {
+    const a = new IoUring(2);
+    const index = a.registerRingFd();
+    a.close();
+    using b = new IoUring(2);
+    expect(b.registerRingFd()).toBe(index); // the lowest free index again
+    expect(run(b, (s) => prepNop(s), 9).res).toBe(0);
+  });
+
   test("provided-buffer ring: buffer ids in the CQE, the kernel's head, recycling", () => {
     using ring = new IoUring(8);
     const br = ring.setupBufRing(11, 4, 8);
