@@ -159,3 +159,78 @@ describe("every opcode has a prep helper", () => {
     });
   }
 });
+
+describe("encodings of the newer helpers, field by field as liburing writes them", () => {
+  const fresh = () => new Sqe(new Uint32Array(32), 0);
+
+  test("recv_zc (no liburing twin; its tests' encoding): len, zcrx_ifq_idx in file_index, ioprio MULTISHOT", () => {
+    const s = fresh();
+    prep.prepRecvZc(s, 5, 4096, 3, 0x40);
+    expect([s.fd, s.len, s.fileIndex, s.opFlags, s.ioprio, s.addr, s.off]).toEqual([5, 4096, 3, 0x40, 2, 0, 0]);
+  });
+
+  test("cmd_sock: cmd_op in off, level/optname in addr, optval in addr3, optlen in file_index", () => {
+    const s = fresh();
+    const optval = new Int32Array(1);
+    prep.prepCmdSock(s, 2, 7, 1, 3, optval);
+    expect([s.fd, s.u32[2], s.u32[3], s.u32[4], s.u32[5], s.fileIndex]).toEqual([7, 2, 0, 1, 3, 4]);
+    expect(s.addr3).toBeGreaterThan(0);
+  });
+
+  test("waitid: fd = id, len = idtype, off = infop, waitid_flags, file_index = options", () => {
+    const s = fresh();
+    const info = new Uint8Array(128);
+    prep.prepWaitid(s, 1, 4242, info, 4, 0);
+    expect([s.fd, s.len, s.fileIndex, s.opFlags]).toEqual([4242, 1, 4, 0]);
+    expect(s.off).toBeGreaterThan(0);
+  });
+
+  test("futex_wait/wake: fd = futex2 flags, addr = the word, off = val, addr3 = mask", () => {
+    const s = fresh();
+    const word = new Uint32Array(1);
+    prep.prepFutexWake(s, word, 3, 0xffffffff, 0x82, 0);
+    expect([s.fd, s.off, s.addr3, s.len, s.opFlags]).toEqual([0x82, 3, 0xffffffff, 0, 0]);
+  });
+
+  test("msg_ring_fd: addr = IORING_MSG_SEND_FD, addr3 = source, file_index = target + 1 (ALLOC stays ~0), off = data", () => {
+    const s = fresh();
+    prep.prepMsgRingFd(s, 9, 2, 5, 0xbeef);
+    expect([s.fd, s.addr, s.addr3, s.fileIndex, s.off]).toEqual([9, 1, 2, 6, 0xbeef]);
+    prep.prepMsgRingFdAlloc(s, 9, 2, 0xbeef);
+    expect(s.fileIndex).toBe(0xffffffff);
+  });
+
+  test("poll_update: addr = old user_data, off = new, len = flags, poll32_events = mask", () => {
+    const s = fresh();
+    prep.prepPollUpdate(s, 0x11, 0x22, 1, 6);
+    expect([s.fd, s.addr, s.off, s.len, s.opFlags]).toEqual([-1, 0x11, 0x22, 6, 1]);
+  });
+
+  test("timeout_update: addr = user_data, off = the timespec, timeout_flags |= IORING_TIMEOUT_UPDATE", () => {
+    const s = fresh();
+    prep.prepTimeoutUpdate(s, ts, 0x33, 0);
+    expect([s.addr, s.off, s.opFlags]).toEqual([0x33, ts.address, 2]);
+  });
+
+  test("send_set_addr: addr2 = the sockaddr, addr_len (low u16 of file_index) = its size", () => {
+    const s = fresh();
+    prep.prepSendto(s, 3, buf, 0, sa);
+    expect(s.fileIndex & 0xffff).toBe(16);
+    expect(s.off).toBeGreaterThan(0);
+  });
+
+  test("provide_buffers: fd = nr, addr = pool, len = size, off = first bid, buf_group = bgid", () => {
+    const s = fresh();
+    prep.prepProvideBuffers(s, buf, 16, 4, 9, 100);
+    expect([s.fd, s.len, s.off, s.bufGroup]).toEqual([4, 16, 100, 9]);
+    expect(() => prep.prepProvideBuffers(s, buf, 16, 5, 9, 100)).toThrow(RangeError); // 80 > 64 bytes
+  });
+
+  test("read_multishot and fixed_fd_install set the one flag their op needs, as liburing does", () => {
+    const s = fresh();
+    prep.prepReadMultishot(s, 3, 0, 0, 7);
+    expect([s.flags, s.bufGroup]).toEqual([1 << 5, 7]);
+    prep.prepFixedFdInstall(s, 2);
+    expect(s.flags).toBe(1 << 0);
+  });
+});
