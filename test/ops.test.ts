@@ -72,7 +72,9 @@ if (!unavailable) {
   probe = r.probe();
 }
 /** A kernel test for opcode(s) `ops`, skipped (with the reason) where the probe lacks one. */
+const exercised = new Set<IoringOpName>();
 function opTest(ops: IoringOpName[], name: string, fn: () => void | Promise<void>): void {
+  for (const op of ops) exercised.add(op);
   const missing = ops.filter((op) => !probe?.isSupported(IoringOp[op]));
   if (missing.length && probe) kernelTest.skip(`${name} (kernel lacks ${missing.join(", ")})`, fn);
   else kernelTest(`${ops.join(" + ")}: ${name}`, fn);
@@ -669,5 +671,42 @@ describeKernel("every opcode against the kernel", () => {
     ring.submit();
     expect(run(ring, (s) => P.prepFutexWake(s, words.subarray(1, 2), 1, FUTEX_BITSET_MATCH_ANY, flags), 0xf4).res).toBe(1);
     expect(reap(ring, 1)[0]).toEqual({ userData: 0xf3, res: 1, flags: 0 });
+  });
+  opTest(["RECVMSG"], "recvmsg multishot: each buffer holds an io_uring_recvmsg_out header, then the payload", () => {
+    using r = new IoUring(8);
+    const br = r.setupBufRing(5, 4, 64);
+    const { listener, server, client } = tcpPair(r);
+    const shape = new MsgHdr(null); // no name, no control: only their sizes matter here
+    queue(r, (s) => { P.prepRecvmsgMultishot(s, server, shape); s.flags = IOSQE_BUFFER_SELECT; s.bufGroup = 5; }, 0x3a);
+    r.submit();
+    run(r, (s) => P.prepSend(s, client, enc.encode("multishot msg")), 1);
+    const [c] = reap(r, 1);
+    expect(c!.userData).toBe(0x3a);
+    expect(c!.flags & IORING_CQE_F_MORE).toBeTruthy();
+    const bid = c!.flags >>> IORING_CQE_BUFFER_SHIFT;
+    const out = new DataView(br.data.buffer, bid * 64, 16); // namelen, controllen, payloadlen, flags
+    expect(out.getUint32(8, true)).toBe(13);
+    expect(c!.res).toBe(16 + 13);
+    expect(dec.decode(br.view(bid, c!.res).subarray(16))).toBe("multishot msg");
+    queue(r, (s) => P.prepCancel64(s, 0x3a), 0xcc);
+    r.submitAndWait(2);
+    expect(reapByData(r, 2).get(0x3a)!.res).toBe(-125);
+    closeAll(listener, server, client);
+  });
+
+  opTest(["LINK_TIMEOUT"], "a link timeout cancels the read before it on an empty pipe", () => {
+    const [rd, wr] = makePipe();
+    const ts = new Timespec(5);
+    queue(ring, (s) => { P.prepRead(s, rd, new Uint8Array(4), -1); s.flags = 1 << 2; /* IOSQE_IO_LINK */ }, 0x41);
+    queue(ring, (s) => P.prepLinkTimeout(s, ts), 0x42);
+    ring.submitAndWait(2);
+    const m = reapByData(ring, 2);
+    expect([m.get(0x41)!.res, m.get(0x42)!.res]).toEqual([-125, -62]);
+    closeAll(rd, wr);
+  });
+
+  kernelTest("every opcode but RECV_ZC was exercised above", () => {
+    const missing = (Object.keys(IoringOp) as IoringOpName[]).filter((op) => !exercised.has(op));
+    expect(missing).toEqual(["RECV_ZC"]);
   });
 });
