@@ -378,6 +378,11 @@ export function prepOpenatDirect(
   prepOpenat(sqe, dfd, path, flags, mode);
   setTargetFixedFile(sqe, fileIndex);
 }
+/** openat(2) relative to the working directory, into fixed-file slot `fileIndex`. Mirrors io_uring_prep_open_direct(). Linux ≥ 5.15. */
+export function prepOpenDirect(sqe: Sqe, path: string | Uint8Array, flags: number, mode: number, fileIndex: number): void {
+  prepOpenatDirect(sqe, AT_FDCWD, path, flags, mode, fileIndex);
+}
+
 /**
  * openat2(2) with a `struct open_how` (flags, mode, RESOLVE_* bits); res is the new fd.
  * Mirrors io_uring_prep_openat2(). Linux ≥ 5.6. **Safety**: keep `how` referenced until the CQE.
@@ -792,6 +797,16 @@ export function prepSendmsgZc(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): voi
 }
 
 /**
+ * Zero-copy sendmsg(2) whose iovecs all lie in registered buffer `bufIndex`.
+ * Mirrors io_uring_prep_sendmsg_zc_fixed(). Linux ≥ 6.15.
+ */
+export function prepSendmsgZcFixed(sqe: Sqe, fd: number, msg: MsgHdr, flags: number, bufIndex: number): void {
+  prepSendmsgZc(sqe, fd, msg, flags);
+  orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
+  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+}
+
+/**
  * Zero-copy receive (always multishot) through zcrx interface queue `ifqIdx`, registered with
  * IORING_REGISTER_ZCRX_IFQ. liburing has no prep helper for it (its tests fill the SQE by hand);
  * this writes what they write. Linux ≥ 6.15.
@@ -816,6 +831,26 @@ export function prepRecvZc(sqe: Sqe, fd: number, len: number, ifqIdx: number, ms
 export function prepUringCmd(sqe: Sqe, cmdOp: number, fd: number): void {
   prepRw(IORING_OP_URING_CMD, sqe, fd, 0, 0, 0);
   sqe.u32[sqe.i + SQW.off] = cmdOp; // cmd_op; __pad1 stays 0
+}
+
+/** BLOCK_URING_CMD_DISCARD: _IO(0x12, 0). */
+export const BLOCK_URING_CMD_DISCARD = 0x1200;
+
+/**
+ * Discard `nbytes` at `offset` of a block device (BLOCK_URING_CMD_DISCARD).
+ * Mirrors io_uring_prep_cmd_discard(). Linux ≥ 6.12.
+ *
+ * Exercised only by its refusal: the test suite has no block device it may discard (a file
+ * answers −EOPNOTSUPP); on a device opened O_WRONLY it discards the range.
+ *
+ * liburing's io_uring_prep_uring_cmd128() has no twin here: it writes IORING_OP_URING_CMD128,
+ * which Linux 6.18 does not have; on 6.18 a big command is IORING_OP_URING_CMD on a ring
+ * created with `sqe128: true`.
+ */
+export function prepCmdDiscard(sqe: Sqe, fd: number, offset: U64, nbytes: U64): void {
+  prepUringCmd(sqe, BLOCK_URING_CMD_DISCARD, fd);
+  setU64(sqe.u32, sqe.i + SQW.addr, offset);
+  setU64(sqe.u32, sqe.i + SQW.addr3, nbytes);
 }
 
 /**
@@ -1069,7 +1104,7 @@ export const PREP_FOR_OPCODE: Readonly<Record<IoringOpName, readonly PrepHelper[
   LINK_TIMEOUT: [prepLinkTimeout],
   CONNECT: [prepConnect],
   FALLOCATE: [prepFallocate],
-  OPENAT: [prepOpenat, prepOpen, prepOpenatDirect],
+  OPENAT: [prepOpenat, prepOpen, prepOpenatDirect, prepOpenDirect],
   CLOSE: [prepClose, prepCloseDirect],
   FILES_UPDATE: [prepFilesUpdate],
   STATX: [prepStatx],
@@ -1097,9 +1132,9 @@ export const PREP_FOR_OPCODE: Readonly<Record<IoringOpName, readonly PrepHelper[
   FGETXATTR: [prepFgetxattr],
   GETXATTR: [prepGetxattr],
   SOCKET: [prepSocket, prepSocketDirect, prepSocketDirectAlloc],
-  URING_CMD: [prepUringCmd, prepCmdSock],
+  URING_CMD: [prepUringCmd, prepCmdSock, prepCmdDiscard],
   SEND_ZC: [prepSendZc, prepSendZcFixed],
-  SENDMSG_ZC: [prepSendmsgZc],
+  SENDMSG_ZC: [prepSendmsgZc, prepSendmsgZcFixed],
   READ_MULTISHOT: [prepReadMultishot],
   WAITID: [prepWaitid],
   FUTEX_WAIT: [prepFutexWait],

@@ -241,6 +241,8 @@ describeKernel("every opcode against the kernel", () => {
     const got = new Uint8Array(8);
     expect(run(r, (s) => { P.prepRead(s, 2, got, 0); s.flags = IOSQE_FIXED_FILE; }).res).toBe(8);
     expect(run(r, (s) => P.prepCloseDirect(s, 2)).res).toBe(0);
+    expect(run(r, (s) => P.prepOpenDirect(s, p, O_RDONLY, 0, 3)).res).toBe(0);
+    expect(run(r, (s) => { P.prepRead(s, 3, got, 0); s.flags = IOSQE_FIXED_FILE; }).res).toBe(8);
   });
 
   opTest(["RENAMEAT", "UNLINKAT", "MKDIRAT", "SYMLINKAT", "LINKAT"], "mkdir, rename, symlink, link, unlink, rmdir", () => {
@@ -495,6 +497,17 @@ describeKernel("every opcode against the kernel", () => {
     const fx = reap(r, 2);
     expect(fx[0]!.res).toBe(5);
     expect(fx[1]!.flags & IORING_CQE_F_NOTIF).toBeTruthy();
+    // sendmsg_zc from a registered buffer
+    const pieces = new MsgHdr(new IoVecs([reg.subarray(0, 2), reg.subarray(2, 5)]));
+    queue(r, (s) => P.prepSendmsgZcFixed(s, client, pieces, 0, 0), 2);
+    r.submitAndWait(2);
+    const fv = reap(r, 2);
+    expect(fv[0]!.res).toBe(5);
+    expect(fv[1]!.flags & IORING_CQE_F_NOTIF).toBeTruthy();
+    const back = new Uint8Array(16);
+    let got = 0;
+    while (got < 10) got += run(ring, (s) => P.prepRecv(s, server, back.subarray(got))).res;
+    expect(dec.decode(back.subarray(0, 10))).toBe("fixedfixed");
     closeAll(listener, server, client);
   });
 
@@ -510,6 +523,10 @@ describeKernel("every opcode against the kernel", () => {
     const r = run(ring, (s) => P.prepCmdSock(s, SOCKET_URING_OP_GETSOCKOPT, server, 1 /* SOL_SOCKET */, 3 /* SO_TYPE */, optval));
     expect(r.res).toBe(4); // the option's length
     expect(optval[0]).toBe(SOCK_STREAM);
+    // a block command on a regular file is refused
+    const f = openFd(file("not-a-block-device", "x"), O_WRONLY);
+    expect(run(ring, (s) => P.prepCmdDiscard(s, f, 0, 4096)).res).toBe(-95); // -EOPNOTSUPP
+    closeFd(f);
     // prepUringCmd: a command the socket does not know is refused
     expect(run(ring, (s) => P.prepUringCmd(s, 0x7fff, server)).res).toBe(-95); // -EOPNOTSUPP
     closeAll(listener, server, client);
