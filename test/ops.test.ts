@@ -719,6 +719,16 @@ describeKernel("every opcode against the kernel", () => {
     ring.submitAndWait(2);
     const m = reapByData(ring, 2);
     expect([m.get(0x41)!.res, m.get(0x42)!.res]).toEqual([-125, -62]);
+    // IORING_LINK_TIMEOUT_UPDATE: a 60 s link timeout shortened to 1 ms through timeout_update
+    const long = new Timespec(60_000);
+    const short = new Timespec(1);
+    queue(ring, (s) => { P.prepRead(s, rd, new Uint8Array(4), -1); s.flags = 1 << 2; }, 0x43);
+    queue(ring, (s) => P.prepLinkTimeout(s, long), 0x44);
+    ring.submit();
+    queue(ring, (s) => P.prepTimeoutUpdate(s, short, 0x44, 1 << 4 /* IORING_LINK_TIMEOUT_UPDATE */), 0x45);
+    ring.submitAndWait(3);
+    const u = reapByData(ring, 3);
+    expect([u.get(0x45)!.res, u.get(0x43)!.res, u.get(0x44)!.res]).toEqual([0, -125, -62]);
     closeAll(rd, wr);
   });
 
