@@ -38,7 +38,7 @@ import {
   IoringOp,
   type IoringOpName,
 } from "../lib/constants.ts";
-import { addressOf, allocShared } from "../lib/memory.ts";
+import { allocShared } from "../lib/memory.ts";
 import * as P from "../lib/prep.ts";
 import { IoUring, type Probe } from "../lib/ring.ts";
 import { parseSockaddr, sockaddr } from "../lib/sockaddr.ts";
