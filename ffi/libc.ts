@@ -65,6 +65,8 @@ const lib = dlopen("libc.so.6", {
   getrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   /** int setrlimit(int resource, const struct rlimit *rlim); */
   setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  /** int epoll_create1(int flags); */
+  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
 });
 
 const syscallPtr = (lib.symbols.syscall as unknown as { ptr?: Pointer }).ptr;
@@ -93,6 +95,7 @@ export const sys_io_uring_register = CFunction({
 });
 
 export const { mmap, munmap, close, eventfd, strerror, getrlimit, setrlimit } = lib.symbols;
+export const { epoll_create1: c_epoll_create1 } = lib.symbols;
 const { setsockopt: c_setsockopt, getsockname: c_getsockname, lseek: c_lseek, fchmod: c_fchmod, fchownat: c_fchownat, utimensat: c_utimensat, futimens: c_futimens, fchown: c_fchown, pipe2: c_pipe2, fcntl: c_fcntl } = lib.symbols;
 export { c_fcntl, c_pipe2, c_fchown, c_futimens, c_fchmod, c_fchownat, c_getsockname, c_lseek, c_setsockopt, c_utimensat };
 

@@ -10,6 +10,7 @@
  */
 import type { Pointer } from "bun:ffi";
 import {
+  c_epoll_create1,
   c_fcntl,
   c_pipe2,
   c_fchown,
@@ -149,5 +150,11 @@ export function pipe2(fds: Addr): number {
 /** fcntl(2) with an int argument: the result, or -errno. */
 export function fcntl(fd: number, cmd: number, arg: number): number {
   const r = c_fcntl(fd, cmd, arg);
+  return r < 0 ? -errno() : r;
+}
+
+/** epoll_create1(2) with EPOLL_CLOEXEC: an epoll fd, or -errno. */
+export function epollCreate1(): number {
+  const r = c_epoll_create1(0o2000000);
   return r < 0 ? -errno() : r;
 }

@@ -32,7 +32,10 @@ export class BufferRing {
   readonly #dataAddr: number;
   #tail = 0;
 
-  constructor(bgid: number, entries: number, bufferSize: number) {
+  /** IOU_PBUF_RING_* flags it was registered with (IOU_PBUF_RING_INC: incremental consumption). */
+  readonly flags: number;
+
+  constructor(bgid: number, entries: number, bufferSize: number, flags = 0) {
     if (!Number.isInteger(entries) || entries < 1 || entries > 32768 || (entries & (entries - 1)) !== 0) {
       throw invalidArgument("entries", `Expected a power of two from 1 to 32768; got ${entries}.`, "range");
     }
@@ -42,6 +45,10 @@ export class BufferRing {
     if (!Number.isInteger(bgid) || bgid < 0 || bgid > 0xffff) {
       throw invalidArgument("bgid", `Expected an integer from 0 to 65535; got ${bgid}.`, "range");
     }
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffff) {
+      throw invalidArgument("flags", `Expected IOU_PBUF_RING_* bits (a u16); got ${flags}.`, "range");
+    }
+    this.flags = flags;
     this.bgid = bgid;
     this.entries = entries;
     this.bufferSize = bufferSize;
@@ -60,7 +67,7 @@ export class BufferRing {
     const reg = new Uint32Array(w(BUF_REG.SIZE));
     setU64(reg, w(BUF_REG.ring_addr), this.region.address);
     reg[w(BUF_REG.ring_entries)] = this.entries;
-    reg[w(BUF_REG.bgid)] = this.bgid; // bgid u16, flags u16 = 0
+    reg[w(BUF_REG.bgid)] = (this.bgid | (this.flags << 16)) >>> 0; // bgid u16, flags u16
     return reg;
   }
 

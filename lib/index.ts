@@ -6,10 +6,11 @@
  * - The safe tier: `Uring`, Promise methods named like node:fs/promises, on Bun's event loop.
  * - Copies: `copyFile`, `copyTree` (and the `bun-uring cp` command).
  */
-export { IoUring, Probe, type RingCounters, type RingMemoryInfo, type SharedRing, type SharedRole } from "./ring.ts";
+export { IoUring, Probe, type Restriction, type RingCounters, type RingMemoryInfo, type SharedRing, type SharedRole } from "./ring.ts";
 export { Cqe, Sqe, type U64 } from "./sqe.ts";
 export * from "./prep.ts";
 export { IoVecs, Timespec } from "./structs.ts";
+export { OpenHow, MsgHdr, FutexWaitv, EpollEvents, EPOLL_EVENT_SIZE, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, POLLIN, POLLOUT, POLLERR, POLLHUP, P_ALL, P_PID, WEXITED, SIGINFO_SIZE, FUTEX2_SIZE_U32, FUTEX2_PRIVATE, FUTEX_BITSET_MATCH_ANY } from "./structs.ts";
 export { BufferRing } from "./bufring.ts";
 export * from "./constants.ts";
 export { UringError, errnoName, errnoNumber, errnoMessage, type UringErrorDetails } from "./errors.ts";

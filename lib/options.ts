@@ -32,6 +32,12 @@ export const IoUringOptionsSchema = z
     submitAll: z.boolean().optional(),
     /** IORING_SETUP_CLAMP: clamp oversize entries to the kernel maximum instead of failing. */
     clamp: z.boolean().optional(),
+    /** IORING_SETUP_R_DISABLED: the ring starts disabled; registerRestrictions(), then enableRings() (Linux ≥ 5.10). */
+    rDisabled: z.boolean().optional(),
+    /** IORING_SETUP_SQE128: 128-byte SQEs, for uring_cmd payloads that need them (Linux ≥ 5.19). */
+    sqe128: z.boolean().optional(),
+    /** IORING_SETUP_CQE32: 32-byte CQEs with two extra u64s (`cqe.bigCqe`) (Linux ≥ 5.19). */
+    cqe32: z.boolean().optional(),
     /** Raw IORING_SETUP_* bits OR-ed in as they are: the escape hatch for flags without an option. */
     flags: u32.optional(),
     /**

@@ -13,12 +13,28 @@ import { add32, fullFence, loadAcquire, storeRelease, sub32 } from "./barrier.ts
 import {
   IORING_ENTER_EXT_ARG,
   IORING_ENTER_GETEVENTS,
+  IORING_ENTER_REGISTERED_RING,
   IORING_ENTER_SQ_WAKEUP,
   IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_SQ_RING,
   IORING_OFF_SQES,
   IORING_REGISTER_BUFFERS,
   IORING_REGISTER_BUFFERS2,
+  IORING_REGISTER_BUFFERS_UPDATE,
+  IORING_REGISTER_CLOCK,
+  IORING_REGISTER_ENABLE_RINGS,
+  IORING_REGISTER_FILE_ALLOC_RANGE,
+  IORING_REGISTER_FILES_UPDATE2,
+  IORING_REGISTER_PBUF_STATUS,
+  IORING_REGISTER_PERSONALITY,
+  IORING_REGISTER_RESTRICTIONS,
+  IORING_REGISTER_RING_FDS,
+  IORING_RESTRICTION_REGISTER_OP,
+  IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+  IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
+  IORING_RESTRICTION_SQE_OP,
+  IORING_UNREGISTER_PERSONALITY,
+  IORING_UNREGISTER_RING_FDS,
   IORING_REGISTER_EVENTFD,
   IORING_REGISTER_EVENTFD_ASYNC,
   IORING_REGISTER_FILES,
@@ -36,6 +52,7 @@ import {
   IORING_SETUP_IOPOLL,
   IORING_SETUP_NO_MMAP,
   IORING_SETUP_NO_SQARRAY,
+  IORING_SETUP_R_DISABLED,
   IORING_SETUP_SINGLE_ISSUER,
   IORING_SETUP_SQE128,
   IORING_SETUP_SQPOLL,
@@ -210,6 +227,8 @@ export class IoUring {
   #eventfd = -1;
   /** Registered provided-buffer rings, kept alive while the kernel may pick from them. */
   readonly #bufRings = new Map<number, BufferRing>();
+  /** The ring's index in this thread's registered ring fds (registerRingFd), or -1. */
+  #ringIndex = -1;
   /** struct io_uring_getevents_arg + its timespec, reused by waitCqeTimeout(). */
   readonly #waitArg = new Uint32Array(w(GETEVENTS_ARG.SIZE));
   readonly #waitTs = new Timespec();
@@ -522,7 +541,12 @@ export class IoUring {
     let consumedBefore = 0;
     for (;;) {
       this.enterCount++;
-      const r = this.#sysEnter(this.fd, toSubmit, minComplete, flags, argp, argsz);
+      // with a registered ring fd (registerRingFd), enter by its index: no fdget/fdput per call
+      const ri = this.#ringIndex;
+      const r =
+        ri < 0
+          ? this.#sysEnter(this.fd, toSubmit, minComplete, flags, argp, argsz)
+          : this.#sysEnter(ri, toSubmit, minComplete, flags | IORING_ENTER_REGISTERED_RING, argp, argsz);
       if (r >= 0) return r + consumedBefore;
       if (r === -EINTR) {
         // Submission happens before the wait: whatever the kernel consumed stays consumed.
@@ -798,12 +822,14 @@ export class IoUring {
 
   /**
    * Register a provided-buffer ring of `entries` buffers of `bufferSize` bytes as group `bgid`.
-   * The ring keeps it referenced until unregisterBufRing() or close().
+   * The ring keeps it referenced until unregisterBufRing() or close(). `flags`: IOU_PBUF_RING_INC
+   * for incremental consumption (Linux ≥ 6.12): a buffer is used piece by piece, and a CQE that
+   * leaves some of it for the next one carries IORING_CQE_F_BUF_MORE.
    * Mirrors io_uring_setup_buf_ring(). Linux ≥ 5.19.
    */
-  setupBufRing(bgid: number, entries: number, bufferSize: number): BufferRing {
+  setupBufRing(bgid: number, entries: number, bufferSize: number, flags = 0): BufferRing {
     if (this.#bufRings.has(bgid)) throw invalidArgument("bgid", `Buffer group ${bgid} is registered already.`);
-    const br = new BufferRing(bgid, entries, bufferSize);
+    const br = new BufferRing(bgid, entries, bufferSize, flags);
     this.#register(IORING_REGISTER_PBUF_RING, addressOf(br.registration()), 1, "setupBufRing", MEMLOCK_ADVICE);
     this.#bufRings.set(bgid, br);
     return br;
@@ -826,6 +852,137 @@ export class IoUring {
     const arg = Uint32Array.of(bounded, unbounded);
     this.#register(IORING_REGISTER_IOWQ_MAX_WORKERS, addressOf(arg), 2, "registerIowqMaxWorkers");
     return [arg[0]!, arg[1]!];
+  }
+
+  // ---------------------------------------------------------------- registration: the rest of io_uring_register_*
+
+  /** Signal `eventfd` only for completions that did not finish inline. Mirrors io_uring_register_eventfd_async(). Linux ≥ 5.6. */
+  registerEventfdAsync(eventfd: number): void {
+    this.registerEventfd(eventfd, { async: true });
+  }
+
+  /**
+   * Replace fixed-buffer slots from `offset` on with `buffers` (slots of a sparse table, or earlier
+   * ones). Returns how many were updated. The ring keeps the buffers referenced until
+   * unregisterBuffers() or close(). Mirrors io_uring_register_buffers_update_tag() without tags. Linux ≥ 5.13.
+   */
+  registerBuffersUpdate(offset: number, buffers: ArrayBufferView[]): number {
+    if (!Array.isArray(buffers)) throw invalidArgument("buffers", "Expected an array of ArrayBufferViews.", "type");
+    const table = new Uint32Array(Math.max(1, buffers.length) * w(IOVEC.SIZE));
+    buffers.forEach((b, i) => {
+      const v = asView(b, `buffers[${i}]`);
+      setU64(table, i * 4, addressOf(v));
+      setU64(table, i * 4 + 2, v.byteLength);
+    });
+    const upd = rsrcUpdate2(offset, addressOf(table), buffers.length);
+    const n = this.#register(IORING_REGISTER_BUFFERS_UPDATE, addressOf(upd), RSRC_UPDATE2_SIZE, "registerBuffersUpdate", MEMLOCK_ADVICE);
+    (this.#registeredBuffers ??= []).push(...buffers);
+    return n;
+  }
+
+  /**
+   * Replace fixed-file slots from `offset` on (IORING_REGISTER_FILES_UPDATE2: the tagged form, no tags).
+   * Returns how many were updated. Mirrors io_uring_register_files_update_tag() without tags. Linux ≥ 5.13.
+   */
+  registerFilesUpdateTag(offset: number, fds: ArrayLike<number>): number {
+    const table = Int32Array.from(fds);
+    const upd = rsrcUpdate2(offset, addressOf(table), table.length);
+    return this.#register(IORING_REGISTER_FILES_UPDATE2, addressOf(upd), RSRC_UPDATE2_SIZE, "registerFilesUpdateTag");
+  }
+
+  /**
+   * Have *_direct ops with IORING_FILE_INDEX_ALLOC pick slots only in [offset, offset + len).
+   * Mirrors io_uring_register_file_alloc_range(). Linux ≥ 6.0.
+   */
+  registerFileAllocRange(offset: number, len: number): void {
+    const range = Uint32Array.of(offset, len, 0, 0); // struct io_uring_file_index_range { off, len, resv u64 }
+    this.#register(IORING_REGISTER_FILE_ALLOC_RANGE, addressOf(range), 0, "registerFileAllocRange");
+  }
+
+  /**
+   * Register the ring fd with this thread: every io_uring_enter from now on passes its index and
+   * IORING_ENTER_REGISTERED_RING, which spares the kernel an fd lookup per call. Returns the index.
+   * Per thread: a handle attached in a Worker keeps entering by fd. Mirrors io_uring_register_ring_fd(). Linux ≥ 5.18.
+   */
+  registerRingFd(): number {
+    if (this.#ringIndex >= 0) throw invalidArgument("ring", "The ring fd is registered already.");
+    const upd = new Uint32Array(w(RSRC_UPDATE.SIZE));
+    upd[w(RSRC_UPDATE.offset)] = 0xffffffff; // -1U: any free index
+    setU64(upd, w(RSRC_UPDATE.data), this.fd);
+    this.#register(IORING_REGISTER_RING_FDS, addressOf(upd), 1, "registerRingFd");
+    this.#ringIndex = upd[w(RSRC_UPDATE.offset)]!;
+    return this.#ringIndex;
+  }
+
+  /** Mirrors io_uring_unregister_ring_fd(). Linux ≥ 5.18. */
+  unregisterRingFd(): void {
+    if (this.#ringIndex < 0) throw invalidArgument("ring", "The ring fd is not registered.");
+    const upd = new Uint32Array(w(RSRC_UPDATE.SIZE));
+    upd[w(RSRC_UPDATE.offset)] = this.#ringIndex;
+    this.#register(IORING_UNREGISTER_RING_FDS, addressOf(upd), 1, "unregisterRingFd");
+    this.#ringIndex = -1;
+  }
+
+  /** The index registerRingFd() returned, or -1: io_uring_enter goes by fd. */
+  get ringIndex(): number {
+    return this.#ringIndex;
+  }
+
+  /**
+   * Register the calling task's credentials; returns the personality id an SQE names in
+   * `sqe.personality` to run with them. Mirrors io_uring_register_personality(). Linux ≥ 5.6.
+   */
+  registerPersonality(): number {
+    return this.#register(IORING_REGISTER_PERSONALITY, null, 0, "registerPersonality");
+  }
+
+  /** Mirrors io_uring_unregister_personality(). Linux ≥ 5.6. */
+  unregisterPersonality(id: number): void {
+    this.#register(IORING_UNREGISTER_PERSONALITY, null, id, "unregisterPersonality");
+  }
+
+  /**
+   * Limit what this ring may do, once, while it is disabled (created with `rDisabled: true`,
+   * IORING_SETUP_R_DISABLED): register opcodes, SQE opcodes, and the IOSQE_* flags allowed or
+   * required. Then enableRings(). Mirrors io_uring_register_restrictions(). Linux ≥ 5.10.
+   */
+  registerRestrictions(restrictions: readonly Restriction[]): void {
+    if (!Array.isArray(restrictions)) throw invalidArgument("restrictions", "Expected an array of { kind, value }.", "type");
+    // struct io_uring_restriction — 16 bytes: opcode u16, register_op/sqe_op/sqe_flags u8, resv u8, resv2 u32[3]
+    const table = new Uint8Array(Math.max(1, restrictions.length) * 16);
+    const kinds = { registerOp: IORING_RESTRICTION_REGISTER_OP, sqeOp: IORING_RESTRICTION_SQE_OP, sqeFlagsAllowed: IORING_RESTRICTION_SQE_FLAGS_ALLOWED, sqeFlagsRequired: IORING_RESTRICTION_SQE_FLAGS_REQUIRED } as const;
+    restrictions.forEach((r, i) => {
+      const kind = kinds[r?.kind as keyof typeof kinds];
+      if (kind === undefined) throw invalidArgument(`restrictions[${i}].kind`, `Expected one of ${Object.keys(kinds).join(", ")}; got ${String(r?.kind)}.`);
+      table[i * 16] = kind;
+      table[i * 16 + 2] = r.value & 0xff;
+    });
+    this.#register(IORING_REGISTER_RESTRICTIONS, addressOf(table), restrictions.length, "registerRestrictions");
+  }
+
+  /** Start a ring created with IORING_SETUP_R_DISABLED (and lock in its restrictions). Mirrors io_uring_enable_rings(). Linux ≥ 5.10. */
+  enableRings(): void {
+    this.#register(IORING_REGISTER_ENABLE_RINGS, null, 0, "enableRings");
+  }
+
+  /**
+   * The clock that waits (waitCqeTimeout) and IORING_ENTER_ABS_TIMER measure against:
+   * CLOCK_MONOTONIC (1, the default) or CLOCK_BOOTTIME (7). Mirrors io_uring_register_clock(). Linux ≥ 6.12.
+   */
+  registerClock(clockid: number): void {
+    const reg = Uint32Array.of(clockid, 0, 0, 0); // struct io_uring_clock_register { clockid, __resv[3] }
+    this.#register(IORING_REGISTER_CLOCK, addressOf(reg), 0, "registerClock");
+  }
+
+  /**
+   * The kernel's head of provided-buffer ring `bgid`: buffers before it have been consumed.
+   * Mirrors io_uring_buf_ring_head(). Linux ≥ 6.8.
+   */
+  bufRingHead(bgid: number): number {
+    const status = new Uint32Array(10); // struct io_uring_buf_status { buf_group, head, resv[8] }
+    status[0] = bgid;
+    this.#register(IORING_REGISTER_PBUF_STATUS, addressOf(status), 1, "bufRingHead");
+    return status[1]!;
   }
 
   /** Which opcodes this kernel supports. Mirrors io_uring_get_probe_ring(). */
@@ -879,6 +1036,9 @@ export class IoUring {
       unmapRegion(this.#memory.sqes);
       unmapRegion(this.#memory.sq);
     }
+    // a registered ring fd holds its own reference to the ring: drop it, or the ring outlives close()
+    if (this.#ringIndex >= 0) unregisterRingIndex(fd, this.#ringIndex);
+    this.#ringIndex = -1;
     closeFd(fd);
     // The kernel tears a ring down asynchronously after its fd closes, posting CQEs for what it
     // cancels: memory it may still write — rings in SharedArrayBuffers, registered buffers,
@@ -928,6 +1088,9 @@ function setupRing(entries: number, options?: IoUringOptions): { fd: number; par
   if (o.deferTaskrun) flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
   if (o.submitAll) flags |= IORING_SETUP_SUBMIT_ALL;
   if (o.clamp) flags |= IORING_SETUP_CLAMP;
+  if (o.rDisabled) flags |= IORING_SETUP_R_DISABLED;
+  if (o.sqe128) flags |= IORING_SETUP_SQE128;
+  if (o.cqe32) flags |= IORING_SETUP_CQE32;
   flags >>>= 0;
 
   // Sizes the kernel will choose (io_uring_setup rounds both up to powers of two).
@@ -1061,3 +1224,27 @@ function enterAdvice(r: number): string | undefined {
   return undefined;
 }
 
+/** One restriction for registerRestrictions(): which register opcode / SQE opcode is allowed, or which IOSQE_* flags are allowed or required. */
+export interface Restriction {
+  kind: "registerOp" | "sqeOp" | "sqeFlagsAllowed" | "sqeFlagsRequired";
+  /** The IORING_REGISTER_* / IORING_OP_* opcode, or the IOSQE_* flag bits. */
+  value: number;
+}
+
+/** sizeof(struct io_uring_rsrc_update2): offset u32, resv u32, data u64, tags u64, nr u32, resv2 u32. */
+const RSRC_UPDATE2_SIZE = 32;
+
+function rsrcUpdate2(offset: number, data: number, nr: number): Uint32Array {
+  const upd = new Uint32Array(RSRC_UPDATE2_SIZE / 4);
+  upd[0] = offset;
+  setU64(upd, 2, data);
+  upd[6] = nr;
+  return upd;
+}
+
+/** IORING_UNREGISTER_RING_FDS for `index`, on a ring being closed (errors ignored: the fd goes anyway). */
+function unregisterRingIndex(fd: number, index: number): void {
+  const upd = new Uint32Array(w(RSRC_UPDATE.SIZE));
+  upd[w(RSRC_UPDATE.offset)] = index;
+  ioUringRegister(fd, IORING_UNREGISTER_RING_FDS, addressOf(upd), 1);
+}

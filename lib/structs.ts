@@ -57,3 +57,137 @@ export class Timespec {
     return this;
   }
 }
+
+// ---------------------------------------------------------------- more kernel structs (LP64: x86_64, aarch64)
+
+/** `struct open_how` for openat2(2) — 24 bytes: flags, mode, resolve (each u64). Keep it referenced until the CQE. */
+export class OpenHow {
+  /** @internal */
+  readonly words = new Uint32Array(6);
+  readonly address: number;
+  /** `flags`: O_* open flags; `mode`: creation mode; `resolve`: RESOLVE_* bits (RESOLVE_BENEATH = 0x08, …). */
+  constructor(flags = 0, mode = 0, resolve = 0) {
+    this.address = addressOfOwned(this.words);
+    setU64(this.words, 0, flags);
+    setU64(this.words, 2, mode);
+    setU64(this.words, 4, resolve);
+  }
+  /** sizeof(struct open_how), what openat2 puts in `len`. */
+  static readonly SIZE = 24;
+}
+
+/**
+ * `struct msghdr` for sendmsg/recvmsg — 56 bytes: msg_name (8), msg_namelen (u32 at 8), msg_iov (16),
+ * msg_iovlen (24), msg_control (32), msg_controllen (40), msg_flags (int at 48).
+ * It keeps the name buffer, the IoVecs and the control buffer referenced: keep the MsgHdr until the CQE.
+ */
+export class MsgHdr {
+  /** @internal */
+  readonly words = new Uint32Array(14);
+  readonly address: number;
+  readonly name: ArrayBufferView | null;
+  readonly iov: IoVecs | null;
+  readonly control: ArrayBufferView | null;
+  constructor(iov: IoVecs | null, name: ArrayBufferView | null = null, control: ArrayBufferView | null = null) {
+    if (iov !== null && !(iov instanceof IoVecs)) throw invalidArgument("iov", "Expected an IoVecs or null.", "type");
+    this.iov = iov;
+    this.name = name === null ? null : asView(name, "name");
+    this.control = control === null ? null : asView(control, "control");
+    this.address = addressOfOwned(this.words);
+    setU64(this.words, 0, this.name ? addressOf(this.name) : 0);
+    this.words[2] = this.name ? this.name.byteLength : 0;
+    setU64(this.words, 4, iov ? iov.address : 0);
+    setU64(this.words, 6, iov ? iov.length : 0);
+    setU64(this.words, 8, this.control ? addressOf(this.control) : 0);
+    setU64(this.words, 10, this.control ? this.control.byteLength : 0);
+  }
+  /** msg_namelen: after recvmsg, the length of the peer address the kernel wrote. */
+  get namelen(): number {
+    return this.words[2]!;
+  }
+  /** msg_flags: after recvmsg, MSG_TRUNC and friends. */
+  get flags(): number {
+    return this.words[12]! | 0;
+  }
+  static readonly SIZE = 56;
+}
+
+/** FUTEX2_SIZE_U32: the futex word is 32 bits (the only size futex2 supports in 6.18). */
+export const FUTEX2_SIZE_U32 = 0x02;
+/** FUTEX2_PRIVATE: the futex is private to this process. */
+export const FUTEX2_PRIVATE = 128;
+/** FUTEX_BITSET_MATCH_ANY: a wait/wake mask matching every waiter. */
+export const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
+
+/**
+ * An array of `struct futex_waitv` for FUTEX_WAITV — 24 bytes each: val (u64), uaddr (u64), flags (u32), reserved.
+ * Each entry waits while word `index` of `word` still holds `val`. Keep it (and the words) referenced until the CQE.
+ */
+export class FutexWaitv {
+  /** @internal */
+  readonly table: Uint32Array;
+  readonly address: number;
+  readonly words: readonly Uint32Array[];
+  constructor(entries: { word: Uint32Array; val: number; flags?: number }[]) {
+    if (!Array.isArray(entries) || entries.length === 0) throw invalidArgument("entries", "Expected a non-empty array.", "type");
+    this.table = new Uint32Array(entries.length * 6);
+    this.words = entries.map((e) => e.word);
+    entries.forEach((e, k) => {
+      if (!(e.word instanceof Uint32Array)) throw invalidArgument(`entries[${k}].word`, "Expected a Uint32Array.", "type");
+      setU64(this.table, k * 6, e.val >>> 0);
+      setU64(this.table, k * 6 + 2, addressOf(e.word));
+      this.table[k * 6 + 4] = e.flags ?? FUTEX2_SIZE_U32 | FUTEX2_PRIVATE;
+    });
+    this.address = addressOfOwned(this.table);
+  }
+  get length(): number {
+    return this.table.length / 6;
+  }
+}
+
+/** sizeof(struct epoll_event): packed on x86_64 (u32 events, u64 data at 4 → 12 bytes), 16 elsewhere. */
+export const EPOLL_EVENT_SIZE: number = process.arch === "x64" ? 12 : 16;
+/** epoll_ctl(2) ops and event bits. */
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+
+/** poll(2) event bits for poll_add. */
+export const POLLIN = 0x001;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+
+/** waitid(2) id types and options. */
+export const P_ALL = 0;
+export const P_PID = 1;
+export const WEXITED = 4;
+/** sizeof(siginfo_t): waitid writes si_signo (0), si_code (8), si_pid (16), si_uid (20), si_status (24). */
+export const SIGINFO_SIZE = 128;
+
+/** An array of `struct epoll_event` (see EPOLL_EVENT_SIZE): `events` and the 64-bit `data` of each. */
+export class EpollEvents {
+  readonly bytes: Uint8Array;
+  readonly #dv: DataView;
+  constructor(count: number) {
+    if (!Number.isInteger(count) || count < 1) throw invalidArgument("count", `Expected an integer ≥ 1; got ${count}.`, "range");
+    this.bytes = new Uint8Array(count * EPOLL_EVENT_SIZE);
+    this.#dv = new DataView(this.bytes.buffer);
+  }
+  get length(): number {
+    return this.bytes.byteLength / EPOLL_EVENT_SIZE;
+  }
+  events(i: number): number {
+    return this.#dv.getUint32(i * EPOLL_EVENT_SIZE, true);
+  }
+  data(i: number): bigint {
+    return this.#dv.getBigUint64(i * EPOLL_EVENT_SIZE + (EPOLL_EVENT_SIZE === 12 ? 4 : 8), true);
+  }
+  set(i: number, events: number, data: bigint | number): this {
+    this.#dv.setUint32(i * EPOLL_EVENT_SIZE, events >>> 0, true);
+    this.#dv.setBigUint64(i * EPOLL_EVENT_SIZE + (EPOLL_EVENT_SIZE === 12 ? 4 : 8), BigInt(data), true);
+    return this;
+  }
+}
