@@ -24,8 +24,8 @@
  *   - user_data packs what a CQE is about: the kind in the high bits, the fd low.
  *   - A recv of 0 bytes is the client's EOF: close the socket (IORING_OP_CLOSE).
  *
- * Minimum kernel: Linux 6.0 (multishot recv; multishot accept and buffer rings are 5.19;
- * IORING_OP_BIND and LISTEN need 6.11 — this program uses them).
+ * Minimum kernel: Linux 6.11 (IORING_OP_BIND and IORING_OP_LISTEN, which this program uses;
+ * multishot recv needs 6.0, multishot accept and buffer rings 5.19).
  */
 import {
   AF_INET,

@@ -9,11 +9,29 @@
 import { constants } from "node:os";
 import { strerror } from "../ffi/libc.ts";
 
+/**
+ * Linux errnos that node's `os.constants.errno` leaves out (asm-generic/errno.h, the same numbers
+ * on x86_64 and aarch64). EBADFD is the one io_uring returns most: a ring created with
+ * IORING_SETUP_R_DISABLED and not yet enabled.
+ */
+const LINUX_ONLY_ERRNO: Record<string, number> = {
+  ENOTBLK: 15, ECHRNG: 44, EL2NSYNC: 45, EL3HLT: 46, EL3RST: 47, ELNRNG: 48, EUNATCH: 49, ENOCSI: 50,
+  EL2HLT: 51, EBADE: 52, EBADR: 53, EXFULL: 54, ENOANO: 55, EBADRQC: 56, EBADSLT: 57, EBFONT: 59,
+  ENONET: 64, ENOPKG: 65, EREMOTE: 66, EADV: 68, ESRMNT: 69, ECOMM: 70, EDOTDOT: 73, ENOTUNIQ: 76,
+  EBADFD: 77, EREMCHG: 78, ELIBACC: 79, ELIBBAD: 80, ELIBSCN: 81, ELIBMAX: 82, ELIBEXEC: 83,
+  ERESTART: 85, ESTRPIPE: 86, EUSERS: 87, ESOCKTNOSUPPORT: 94, EPFNOSUPPORT: 96, ESHUTDOWN: 108,
+  ETOOMANYREFS: 109, EHOSTDOWN: 112, EUCLEAN: 117, ENOTNAM: 118, ENAVAIL: 119, EISNAM: 120,
+  EREMOTEIO: 121, ENOMEDIUM: 123, EMEDIUMTYPE: 124, ENOKEY: 126, EKEYEXPIRED: 127, EKEYREVOKED: 128,
+  EKEYREJECTED: 129, EOWNERDEAD: 130, ENOTRECOVERABLE: 131, ERFKILL: 132, EHWPOISON: 133,
+};
+
+const NUMBERS: Record<string, number> = { ...LINUX_ONLY_ERRNO, ...(constants.errno as Record<string, number>) };
 const NAMES: string[] = [];
 for (const [name, num] of Object.entries(constants.errno)) {
   // Several names share a number (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK): keep the first.
   if (NAMES[num] === undefined) NAMES[num] = name;
 }
+for (const [name, num] of Object.entries(LINUX_ONLY_ERRNO)) if (NAMES[num] === undefined) NAMES[num] = name;
 
 /**
  * The symbolic name of an errno value, sign ignored: `errnoName(-2) === "ENOENT"`.
@@ -26,7 +44,7 @@ export function errnoName(errno: number): string {
 
 /** The errno number of a name: `errnoNumber("ENOENT") === 2`. */
 export function errnoNumber(name: string): number | undefined {
-  return (constants.errno as Record<string, number>)[name];
+  return NUMBERS[name];
 }
 
 /** Where libuv (and so node:fs) words an error differently from strerror(3). */

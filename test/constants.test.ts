@@ -1,5 +1,5 @@
 // Kernel-free: pins lib/constants.ts against Linux 6.18 include/uapi/linux/io_uring.h.
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import * as C from "../lib/constants.ts";
 import {
   decodeFlags,
@@ -258,4 +258,19 @@ test("decodeFlags", () => {
   ]);
   expect(decodeFlags(C.SPLICE_F_FD_IN_FIXED, [[C.SPLICE_F_FD_IN_FIXED, "FD_IN_FIXED"]])).toEqual(["FD_IN_FIXED"]);
   expect(decodeFlags(0x80000000, [])).toEqual(["0x80000000"]);
+});
+
+describe("errno names", () => {
+  test("errnoName/errnoNumber know node's errnos and the Linux-only ones node:os leaves out", async () => {
+    const { errnoName, errnoNumber } = await import("../lib/errors.ts");
+    expect(errnoName(-2)).toBe("ENOENT");
+    expect(errnoName(11)).toBe("EAGAIN");
+    expect(errnoName(-77)).toBe("EBADFD"); // io_uring: a ring created with R_DISABLED, not yet enabled
+    expect(errnoName(-121)).toBe("EREMOTEIO");
+    expect(errnoNumber("EBADFD")).toBe(77);
+    expect(errnoNumber("ENOENT")).toBe(2);
+    expect(errnoName(4095)).toBe("UNKNOWN_ERRNO_4095");
+    // every number from 1 to 133 except the two aliases' holes (41, 58) has a name
+    for (let n = 1; n <= 133; n++) if (n !== 41 && n !== 58) expect(errnoName(n)).not.toStartWith("UNKNOWN");
+  });
 });
