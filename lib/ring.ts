@@ -52,7 +52,7 @@ import {
   IO_URING_OP_SUPPORTED,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { check, ERRNO, errnoName, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
+import { check, ERRNO, errnoName, invalidArgument, memlockAdvice, ringClosed, setupAdvice, UringError } from "./errors.ts";
 import { BufferRing } from "./bufring.ts";
 import { BUF_REG, CQ_OFF, GETEVENTS_ARG, roundupPow2, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
 import {
@@ -70,7 +70,7 @@ import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./optio
 import { Cqe, setU64, Sqe } from "./sqe.ts";
 import { Timespec } from "./structs.ts";
 
-const { EINTR, EAGAIN, EBUSY, EINVAL, ETIME } = ERRNO;
+const { EINTR, EAGAIN, EBUSY, EINVAL, ENOMEM, ETIME } = ERRNO;
 
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
@@ -686,12 +686,14 @@ export class IoUring {
 
   // ------------------------------------------------------------------ registration
 
-  #register(opcode: number, arg: number | null, nrArgs: number, what: string, advice?: string): number {
+  #register(opcode: number, arg: number | null, nrArgs: number, what: string, advice?: (r: number) => string | undefined): number {
     if (this.fd < 0) throw ringClosed(what);
     for (;;) {
       const r = ioUringRegister(this.fd, opcode, arg, nrArgs);
       if (r === -EINTR) continue;
-      return check(r, `io_uring_register(${what})`, advice ? { advice } : undefined);
+      if (r >= 0) return r;
+      const text = advice?.(r);
+      throw new UringError(r, `io_uring_register(${what})`, text ? { advice: text } : undefined);
     }
   }
 
@@ -1027,8 +1029,9 @@ function holdAfterClose(memory: unknown): void {
   (timer as { unref?: () => void }).unref?.(); // never keeps the process alive
 }
 
-const MEMLOCK_ADVICE =
-  "registered buffers are pinned memory: raise RLIMIT_MEMLOCK (`ulimit -l`, LimitMEMLOCK= in systemd) or register less.";
+/** ENOMEM from registering pinned memory: name RLIMIT_MEMLOCK and its current value. */
+const MEMLOCK_ADVICE = (r: number): string | undefined =>
+  r === -ENOMEM ? memlockAdvice("registered buffers are pinned memory") : undefined;
 
 function enterAdvice(r: number): string | undefined {
   if (r === -EBUSY)
