@@ -70,7 +70,7 @@ import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./optio
 import { Cqe, setU64, Sqe } from "./sqe.ts";
 import { Timespec } from "./structs.ts";
 
-const { EINTR, EAGAIN, EBUSY, EINVAL, ENOMEM, ETIME } = ERRNO;
+const { EINTR, EAGAIN, EBUSY, EEXIST, EINVAL, ENOMEM, ETIME } = ERRNO;
 
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
@@ -513,7 +513,7 @@ export class IoUring {
         continue;
       }
       if (r === -ETIME && flags & IORING_ENTER_EXT_ARG) return r;
-      throw new UringError(r, what, { advice: enterAdvice(r) });
+      throw new UringError(r, what, { advice: enterAdvice(r, this.flags) });
     }
   }
 
@@ -692,7 +692,8 @@ export class IoUring {
       const r = ioUringRegister(this.fd, opcode, arg, nrArgs);
       if (r === -EINTR) continue;
       if (r >= 0) return r;
-      const text = advice?.(r);
+      // an attached handle runs in another thread: EEXIST is the kernel refusing it on a SINGLE_ISSUER ring
+      const text = this.#attached && r === -EEXIST ? enterAdvice(r, this.flags) : advice?.(r);
       throw new UringError(r, `io_uring_register(${what})`, text ? { advice: text } : undefined);
     }
   }
@@ -1033,7 +1034,12 @@ function holdAfterClose(memory: unknown): void {
 const MEMLOCK_ADVICE = (r: number): string | undefined =>
   r === -ENOMEM ? memlockAdvice("registered buffers are pinned memory") : undefined;
 
-function enterAdvice(r: number): string | undefined {
+function enterAdvice(r: number, flags: number): string | undefined {
+  if (r === -EEXIST && flags & (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN))
+    return (
+      "this ring was created with IORING_SETUP_SINGLE_ISSUER (or DEFER_TASKRUN, which implies it): only the thread " +
+      "that created it may submit or register. Create the ring without singleIssuer/deferTaskrun to share it."
+    );
   if (r === -EBUSY)
     return "the completion queue is full and the kernel holds overflowed completions: reap CQEs (cqeSeen/cqAdvance), then submit again.";
   if (r === -EAGAIN) return "the kernel could not allocate memory for the request right now: reap completions and retry.";
