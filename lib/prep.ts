@@ -58,7 +58,7 @@ import {
 import { invalidArgument } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import type { IoVecs, Timespec } from "./structs.ts";
-import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
+import { setU64, Sqe, SQW, type U64 } from "./sqe.ts";
 
 /**
  * The common body of every prep helper. Mirrors io_uring_prep_rw(): sets
@@ -66,6 +66,13 @@ import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
  * fields; user_data is left as it is.
  */
 export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: U64): void {
+  // Cheap checks, so bad input is an error instead of a 0 in the SQE: an SQE handle of a live ring,
+  // 32-bit integers for fd and len (NaN would become fd 0, stdin), integer addr/offset (setU64).
+  if (!(sqe instanceof Sqe) || sqe.i + 16 > sqe.u32.length) throw badSqe(sqe);
+  if ((fd | 0) !== fd) throw invalidArgument("fd", `Expected a 32-bit integer; got ${String(fd)}.`, typeof fd === "number" ? "range" : "type");
+  if ((len | 0) !== len && len >>> 0 !== len) {
+    throw invalidArgument("len", `Expected a 32-bit integer; got ${String(len)}.`, typeof len === "number" ? "range" : "type");
+  }
   const u = sqe.u32;
   const i = sqe.i;
   u[i] = op;
@@ -74,11 +81,13 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   if (typeof offset === "number" && offset >= 0 && offset < 4294967296) {
     u[i + SQW.off] = offset;
     u[i + SQW.off + 1] = 0;
-  } else setU64(u, i + SQW.off, offset);
+  } else setU64(u, i + SQW.off, offset, "offset");
   if (addr >= 0 && addr < 4294967296) {
     u[i + SQW.addr] = addr;
     u[i + SQW.addr + 1] = 0;
-  } else setU64(u, i + SQW.addr, addr);
+  } else if (addr === undefined) {
+    throw invalidArgument("addr", "Got undefined: a Timespec, IoVecs or buffer argument is missing or of the wrong type.", "type");
+  } else setU64(u, i + SQW.addr, addr, "addr");
   u[i + SQW.len] = len;
   u[i + SQW.opFlags] = 0;
   u[i + SQW.bufIndex] = 0;
@@ -87,6 +96,16 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   u[i + SQW.addr3 + 1] = 0;
   u[i + SQW.pad2] = 0;
   u[i + SQW.pad2 + 1] = 0;
+}
+
+/** The error for something that is not an SQE of a live ring (null, a plain object, an SQE of a closed ring). */
+function badSqe(sqe: unknown): Error {
+  if (sqe instanceof Sqe) {
+    const err = new Error("bun-uring: this SQE belongs to a closed ring");
+    (err as { code?: string }).code = "ERR_URING_CLOSED";
+    return err;
+  }
+  return invalidArgument("sqe", `Expected an Sqe from ring.getSqe(); got ${sqe === null ? "null" : typeof sqe === "object" ? `an instance of ${sqe.constructor?.name ?? "Object"}` : typeof sqe}.`, "type");
 }
 
 const encoder = new TextEncoder();
@@ -155,7 +174,7 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U6
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadv(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_READV, sqe, fd, iovecs.address, iovecs.length, offset);
+  prepRw(IORING_OP_READV, sqe, fd, iovecs?.address, iovecs?.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -164,7 +183,7 @@ export function prepReadv(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, fla
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritev(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs.address, iovecs.length, offset);
+  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs?.address, iovecs?.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -257,7 +276,7 @@ export function prepStatx(
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeout(sqe: Sqe, ts: Timespec, count = 0, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts.address, 1, count);
+  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts?.address, 1, count);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -307,7 +326,7 @@ export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
  *  Mirrors io_uring_prep_cancel64(). Linux ≥ 5.5 (flags ≥ 5.19). */
 export function prepCancel64(sqe: Sqe, userData: U64, flags = 0): void {
   prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, 0, 0);
-  setU64(sqe.u32, sqe.i + SQW.addr, userData);
+  setU64(sqe.u32, sqe.i + SQW.addr, userData, "userData");
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -323,7 +342,7 @@ export function prepCancelFd(sqe: Sqe, fd: number, flags = 0): void {
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
-  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts.address, 1, 0);
+  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts?.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -394,7 +413,7 @@ export function prepLinkat(
 /** fallocate(2). Mirrors io_uring_prep_fallocate() (note liburing's order: mode, offset, len). Linux ≥ 5.6. */
 export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: U64, len: U64): void {
   prepRw(IORING_OP_FALLOCATE, sqe, fd, 0, mode, offset);
-  setU64(sqe.u32, sqe.i + SQW.addr, len);
+  setU64(sqe.u32, sqe.i + SQW.addr, len, "len");
 }
 
 /** ftruncate(2). Mirrors io_uring_prep_ftruncate(). Linux ≥ 6.9. */
@@ -428,8 +447,9 @@ export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView
  * Mirrors io_uring_prep_splice(). Linux ≥ 5.7.
  */
 export function prepSplice(sqe: Sqe, fdIn: number, offIn: U64, fdOut: number, offOut: U64, nbytes: number, spliceFlags = 0): void {
+  if ((fdIn | 0) !== fdIn) throw invalidArgument("fdIn", `Expected a 32-bit integer; got ${String(fdIn)}.`, typeof fdIn === "number" ? "range" : "type");
   prepRw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
-  setU64(sqe.u32, sqe.i + SQW.addr, offIn); // splice_off_in
+  setU64(sqe.u32, sqe.i + SQW.addr, offIn, "offIn"); // splice_off_in
   sqe.u32[sqe.i + SQW.fileIndex] = fdIn; // splice_fd_in
   sqe.u32[sqe.i + SQW.opFlags] = spliceFlags;
 }

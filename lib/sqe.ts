@@ -36,20 +36,26 @@ export type U64 = number | bigint;
 /**
  * Write a u64 as two u32 halves. Numbers are taken modulo 2^64, so -1 is
  * 0xffff_ffff_ffff_ffff (io_uring's "current file position" offset).
+ * @throws {RangeError} a number that is not a safe integer (NaN, ±Infinity, 2^64, 1.5 beyond 2^32).
+ * @throws {TypeError} neither a number nor a bigint. `name` goes in the message.
  */
-export function setU64(u32: Uint32Array, index: number, value: U64): void {
+export function setU64(u32: Uint32Array, index: number, value: U64, name = "value"): void {
   if (typeof value === "number") {
     if (value >= 0 && value < TWO32) {
       // the common case (addresses < 4 GiB are rare, but offsets, lengths and ids are small)
       u32[index] = value;
       u32[index + 1] = 0;
     } else {
+      // NaN and 2^64 would otherwise become 0: an offset, address or length silently wrong
+      if (!Number.isSafeInteger(value)) throw invalidArgument(name, `Expected an integer (or a bigint); got ${value}.`, "range");
       u32[index] = value >>> 0;
       u32[index + 1] = Math.floor(value / TWO32) >>> 0;
     }
-  } else {
+  } else if (typeof value === "bigint") {
     u32[index] = Number(value & 0xffffffffn);
     u32[index + 1] = Number((value >> 32n) & 0xffffffffn);
+  } else {
+    throw invalidArgument(name, `Expected a number or bigint; got ${value === null ? "null" : typeof value}.`, "type");
   }
 }
 
