@@ -48,6 +48,7 @@ const LIBUV_MESSAGES: Record<string, string> = {
 
 /** The error text node:fs would show: libuv's wording, else strerror(3) in lower case ("no such file or directory"). */
 export function errnoMessage(errno: number): string {
+  if (!Number.isInteger(errno)) return `unknown error ${String(errno)}`; // strerror(NaN → 0) said "success"
   const uv = LIBUV_MESSAGES[errnoName(errno)];
   if (uv !== undefined) return uv;
   const s = String(strerror(Math.abs(errno)));
@@ -79,6 +80,8 @@ export class UringError extends Error {
   declare readonly dest?: string;
 
   constructor(errno: number, syscall: string, details: UringErrorDetails = {}) {
+    if (!Number.isInteger(errno) || errno === 0) throw invalidArgument("errno", `Expected a non-zero errno number; got ${String(errno)}.`, "range");
+    if (typeof syscall !== "string") throw invalidArgument("syscall", `Expected a string; got ${typeof syscall}.`, "type");
     const n = -Math.abs(errno);
     const code = errnoName(n);
     let message = `${code}: ${errnoMessage(n)}, ${syscall}`;

@@ -95,7 +95,10 @@ export function sockaddrUnix(path: string): Uint8Array {
 }
 
 /** Decode a sockaddr the kernel wrote (accept, getpeername). `len` is the length it reported. */
-export function parseSockaddr(bytes: Uint8Array, len = bytes.length): SocketAddress {
+export function parseSockaddr(bytes: Uint8Array, len?: number): SocketAddress {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument("bytes", "Expected a Uint8Array holding a sockaddr.", "type");
+  if (len === undefined) len = bytes.length;
+  else if (!Number.isInteger(len) || len < 0) throw invalidArgument("len", `Expected an integer ≥ 0; got ${String(len)}.`, "range");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, Math.min(len, bytes.byteLength));
   const family = dv.byteLength >= 2 ? dv.getUint16(0, true) : -1;
   if (family === AF_INET && dv.byteLength >= 8) {
