@@ -618,7 +618,7 @@ function sameFile(st: Stats, target: string): boolean {
 // ------------------------------------------------------------------ probe
 
 function probe(argv: string[]): number {
-  const { flags, rest } = parseFlags(argv, ["json"]);
+  const { flags, rest } = parseFlags(argv, PROBE_SWITCHES);
   if (rest.length) throw new CliError(`probe takes no arguments; got ${rest.join(" ")}`);
   const parsed = ProbeArgs.safeParse(flags);
   if (!parsed.success) throw new CliError(zodMessage(parsed.error));
@@ -642,6 +642,23 @@ function probe(argv: string[]): number {
   return 0;
 }
 
+const PROBE_SWITCHES = ["json"] as const;
+const DEMO_VALUES = ["size", "files", "dir"] as const;
+
+/** One flag a command takes, as the bad-input sweep (test/bad-input.test.ts) enumerates them. */
+export interface CliFlag {
+  /** `--queue-depth`, or `-p` for a short-only option. */
+  flag: string;
+  value: "none" | "required" | "optional";
+}
+
+/** Every flag of every command, from the same lists the parsers use. */
+export const CLI_FLAGS: Readonly<Record<string, readonly CliFlag[]>> = {
+  cp: CP_OPTIONS.map((o) => ({ flag: o.long?.[0] ? `--${o.long[0]}` : `-${o.short![0]}`, value: o.value ?? "none" })),
+  demo: DEMO_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+  probe: PROBE_SWITCHES.map((k) => ({ flag: `--${k}`, value: "none" as const })),
+};
+
 /** Run the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd = "help", ...rest] = argv;
@@ -658,7 +675,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(pkg.version);
         return 0;
       case "demo": {
-        const { flags, rest: extra } = parseFlags(rest, [], ["size", "files", "dir"]);
+        const { flags, rest: extra } = parseFlags(rest, [], DEMO_VALUES);
         if (extra.length) throw new CliError(`demo takes no arguments; got ${extra.join(" ")}`);
         const parsed = DemoArgs.safeParse(flags);
         if (!parsed.success) throw new CliError(zodMessage(parsed.error));
