@@ -69,6 +69,14 @@ export function getU64Big(u32: Uint32Array, index: number): bigint {
   return BigInt(u32[index]!) | (BigInt(u32[index + 1]!) << 32n);
 }
 
+/** A handle's slot must lie inside its view (handles are made by the ring; this keeps a hand-made one honest). */
+function checkSlot(u32: Uint32Array, wordIndex: number, words: number): void {
+  if (!(u32 instanceof Uint32Array)) throw invalidArgument("u32", "Expected a Uint32Array over ring memory.", "type");
+  if (!Number.isInteger(wordIndex) || wordIndex < 0 || wordIndex + words > u32.length) {
+    throw invalidArgument("wordIndex", `Expected an integer from 0 to ${u32.length - words}; got ${String(wordIndex)}.`, "range");
+  }
+}
+
 /** Validate a user_data value: a number 0 … 2^53−1 or a bigint 0 … 2^64−1. */
 export function checkUserData(value: unknown): U64 {
   if (typeof value === "number") {
@@ -96,6 +104,7 @@ export class Sqe {
   keep: unknown = undefined;
 
   constructor(u32: Uint32Array, wordIndex: number) {
+    checkSlot(u32, wordIndex, 16);
     this.u32 = u32;
     this.i = wordIndex;
   }
@@ -228,6 +237,7 @@ export class Cqe {
   readonly i: number;
 
   constructor(u32: Uint32Array, wordIndex: number) {
+    checkSlot(u32, wordIndex, 4);
     this.u32 = u32;
     this.i = wordIndex;
   }
