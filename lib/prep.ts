@@ -58,7 +58,7 @@ import {
 import { invalidArgument } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import type { IoVecs, Timespec } from "./structs.ts";
-import { setU64, Sqe, SQW, type U64 } from "./sqe.ts";
+import { checkUserData, setU64, Sqe, SQW, type U64 } from "./sqe.ts";
 
 /**
  * The common body of every prep helper. Mirrors io_uring_prep_rw(): sets
@@ -138,6 +138,7 @@ function setPath(sqe: Sqe, bytes: Uint8Array, index: number, from: string | Uint
  * nobody else sees (no `.buffer` touch needed); a caller's Uint8Array gets the full addressOf().
  */
 export function cStringAddress(bytes: Uint8Array, from: string | Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument("bytes", "Expected the Uint8Array cString() returned.", "type");
   return typeof from === "string" ? addressOfOwned(bytes) : addressOf(bytes);
 }
 
@@ -326,7 +327,7 @@ export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
  *  Mirrors io_uring_prep_cancel64(). Linux ≥ 5.5 (flags ≥ 5.19). */
 export function prepCancel64(sqe: Sqe, userData: U64, flags = 0): void {
   prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, 0, 0);
-  setU64(sqe.u32, sqe.i + SQW.addr, userData, "userData");
+  setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
