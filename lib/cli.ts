@@ -323,6 +323,7 @@ export function parseCpArgs(argv: readonly string[]): CpArgs {
     if (operands.length === 0) throw new CliError("missing file operand");
     if (operands.length === 1) throw new CliError(`missing destination file operand after '${operands[0]}'`);
     if (operands.some((o) => o === "")) throw new CliError("a file operand is empty");
+    if (operands.some((o) => o.includes("\0"))) throw new CliError("a file operand contains a NUL byte");
   }
   const copy: CopyOptions = {};
   if (f.preserve.length) copy.preserve = f.preserve;
