@@ -724,6 +724,15 @@ test("CLI: every flag of every command with bad values → exit 2 and a message 
         if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
       }
     }
+    // a value with a NUL byte (only a programmatic main() can pass one; argv cannot)
+    for (const { flag, value } of flags) {
+      if (value === "none") continue;
+      swept++;
+      const o = await outcome(() => runMain([cmd, `${flag}=x\0y`, ...(cmd === "cp" ? ["a", "b"] : [])]));
+      const r = o.value as { code: number; err: string } | undefined;
+      if (o.threw) problems.push(`${cmd} ${flag}=<NUL>: main() threw ${(o.error as Error).message.slice(0, 80)}`);
+      else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=<NUL>: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
+    }
     // an unknown flag, for every command
     const r = await runMain([cmd, "--no-such-flag"]);
     swept++;
@@ -731,6 +740,16 @@ test("CLI: every flag of every command with bad values → exit 2 and a message 
   }
   expect(problems).toEqual([]);
   expect(swept).toBeGreaterThan(60);
+});
+
+test("CLI: cp operands with NUL bytes are usage errors (exit 2), not an exception out of main()", async () => {
+  for (const argv of [["cp", "a\0b", "/tmp/x"], ["cp", "/etc/hostname", "/tmp/a\0b"], ["cp", "-r", "/tmp/none\0", "/tmp/y"]]) {
+    const o = await outcome(() => runMain(argv));
+    expect(o.threw).toBe(false);
+    const r = o.value as { code: number; err: string };
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("NUL byte");
+  }
 });
 
 kernelTest("CLI: the real entry point with bad flags exits 2 with one line, no stack trace", () => {
