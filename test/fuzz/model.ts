@@ -13,7 +13,8 @@
  * - an IO_DRAIN unit starts after every earlier op completed, and later ops after it completed;
  * - a cancel of a pending timeout returns 0 and the timeout -ECANCELED; a cancel of nothing -ENOENT;
  *   a cancel of some earlier op returns 0 / -ENOENT / -EALREADY and its target agrees with it;
- * - a timeout with a count completes with 0 or -ETIME.
+ * - a timeout with a count completes with 0 or -ETIME (the order relative to the CQEs it counted
+ *   is the kernel's internal sequence, not checked).
  *
  * A mismatch throws an error naming the seed (`FUZZ_SEED=<seed> bun test test/fuzz.test.ts`).
  */
@@ -481,7 +482,9 @@ function check(c: FuzzCase, order: ModelOp[], fail: (msg: string) => never): voi
     switch (op.kind) {
       case "countTimeout":
         if (res !== 0 && res !== -ETIME) fail(`${desc(op)}: expected 0 or -ETIME, got ${res}`);
-        if (res === 0 && op.pos! < op.count!) fail(`${desc(op)}: completed by count ${op.count} after only ${op.pos} CQEs`);
+        // Not checked: that a count-completed timeout comes after `count` other CQEs in our order.
+        // The kernel counts by its internal CQ sequence, and seed 20596 (SQ 1, CQ 2, overflowing)
+        // saw a count-4 timeout complete after 3 visible CQEs.
         break;
       case "longTimeout":
         break; // checked with its cancel
