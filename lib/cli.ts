@@ -369,6 +369,7 @@ export function parseCpArgs(argv: readonly string[]): CpArgs {
     if (operands.length === 0) throw new CliError("missing file operand");
     if (operands.length === 1) throw new CliError(`missing destination file operand after '${operands[0]}'`);
     if (operands.some((o) => o === "")) throw new CliError("a file operand is empty");
+    if (operands.some((o) => o.includes("\0"))) throw new CliError("a file operand contains a NUL byte");
   }
   const copy: CopyOptions = {};
   if (f.preserve.length) copy.preserve = f.preserve;
@@ -664,7 +665,7 @@ function sameFile(st: Stats, target: string): boolean {
 // ------------------------------------------------------------------ probe
 
 function probe(argv: string[]): number {
-  const { flags, rest } = parseFlags(argv, ["json"]);
+  const { flags, rest } = parseFlags(argv, PROBE_SWITCHES);
   if (rest.length) throw new CliError(`probe takes no arguments; got ${rest.join(" ")}`);
   const parsed = ProbeArgs.safeParse(flags);
   if (!parsed.success) throw new CliError(zodMessage(parsed.error));
@@ -709,7 +710,7 @@ async function traceCommand(argv: string[]): Promise<number> {
     ownArgs = [...own, script[0]!];
     rest = script.slice(1);
   }
-  const { flags, rest: extra } = parseFlags(ownArgs, ["json"], ["output"], { o: "output" });
+  const { flags, rest: extra } = parseFlags(ownArgs, TRACE_SWITCHES, TRACE_VALUES, { o: "output" });
   if (extra.length) throw new CliError(`trace: unexpected ${extra.join(" ")}`);
   const parsed = TraceArgs.safeParse(flags);
   if (!parsed.success) throw new CliError(zodMessage(parsed.error));
@@ -729,12 +730,37 @@ async function learnCommand(argv: string[]): Promise<number> {
     console.log(LEARN_HELP);
     return 0;
   }
-  const { flags, rest } = parseFlags(argv, [], ["scenario", "steps", "svg"]);
+  const { flags, rest } = parseFlags(argv, [], LEARN_VALUES);
   if (rest.length) throw new CliError(`learn takes no arguments; got ${rest.join(" ")}`);
   const parsed = LearnArgs.safeParse(flags);
   if (!parsed.success) throw new CliError(zodMessage(parsed.error));
   return await learn(parsed.data);
 }
+
+const PROBE_SWITCHES = ["json"] as const;
+const DEMO_VALUES = ["size", "files", "dir"] as const;
+const TRACE_SWITCHES = ["json"] as const;
+const TRACE_VALUES = ["output"] as const;
+const LEARN_VALUES = ["scenario", "steps", "svg"] as const;
+
+/** One flag a command takes, as the bad-input sweep (test/bad-input.test.ts) enumerates them. */
+export interface CliFlag {
+  /** `--queue-depth`, or `-p` for a short-only option. */
+  flag: string;
+  value: "none" | "required" | "optional";
+}
+
+/** Every flag of every command, from the same lists the parsers use. */
+export const CLI_FLAGS: Readonly<Record<string, readonly CliFlag[]>> = {
+  cp: CP_OPTIONS.map((o) => ({ flag: o.long?.[0] ? `--${o.long[0]}` : `-${o.short![0]}`, value: o.value ?? "none" })),
+  demo: DEMO_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+  probe: PROBE_SWITCHES.map((k) => ({ flag: `--${k}`, value: "none" as const })),
+  trace: [
+    ...TRACE_SWITCHES.map((k) => ({ flag: `--${k}`, value: "none" as const })),
+    ...TRACE_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+  ],
+  learn: LEARN_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+};
 
 /** Run the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -752,7 +778,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(pkg.version);
         return 0;
       case "demo": {
-        const { flags, rest: extra } = parseFlags(rest, [], ["size", "files", "dir"]);
+        const { flags, rest: extra } = parseFlags(rest, [], DEMO_VALUES);
         if (extra.length) throw new CliError(`demo takes no arguments; got ${extra.join(" ")}`);
         const parsed = DemoArgs.safeParse(flags);
         if (!parsed.success) throw new CliError(zodMessage(parsed.error));

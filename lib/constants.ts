@@ -987,6 +987,9 @@ export const IORING_FEAT_FLAG_NAMES: FlagNames = Object.freeze([
  * @example decodeFlags(IOSQE_IO_LINK | 0x100, IOSQE_FLAG_NAMES) // ["IO_LINK", "0x100"]
  */
 export function decodeFlags(value: number, table: readonly (readonly [number, string])[]): string[] {
+  // no errors.ts import here (constants stay dependency-free): plain TypeErrors with Node's code
+  if (!Number.isInteger(value)) throw Object.assign(new TypeError(`decodeFlags: expected an integer flag word; got ${String(value)}`), { code: "ERR_INVALID_ARG_TYPE" });
+  if (!Array.isArray(table)) throw Object.assign(new TypeError("decodeFlags: expected a table of [mask, name] pairs (e.g. IOSQE_FLAG_NAMES)"), { code: "ERR_INVALID_ARG_TYPE" });
   const v = value >>> 0;
   let rest = v;
   const out: string[] = [];

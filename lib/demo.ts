@@ -16,7 +16,7 @@ export const DemoArgs = z
     /** Files in the sample tree. */
     files: z.coerce.number().int().min(1).max(200000).default(2000),
     /** Where to make the temporary directory (default: the OS temp dir). */
-    dir: z.string().min(1).optional(),
+    dir: z.string().min(1).refine((s) => !s.includes("\0"), "a path must not contain NUL bytes").optional(),
   })
   .strict();
 

@@ -7,7 +7,7 @@
  * As in Node, `errno` is negative (`-2` for ENOENT).
  */
 import { constants } from "node:os";
-import { strerror } from "../ffi/libc.ts";
+import { getrlimit, strerror } from "../ffi/libc.ts";
 
 /**
  * Linux errnos that node's `os.constants.errno` leaves out (asm-generic/errno.h, the same numbers
@@ -66,6 +66,7 @@ const LIBUV_MESSAGES: Record<string, string> = {
 
 /** The error text node:fs would show: libuv's wording, else strerror(3) in lower case ("no such file or directory"). */
 export function errnoMessage(errno: number): string {
+  if (!Number.isInteger(errno)) return `unknown error ${String(errno)}`; // strerror(NaN → 0) said "success"
   const uv = LIBUV_MESSAGES[errnoName(errno)];
   if (uv !== undefined) return uv;
   const s = String(strerror(Math.abs(errno)));
@@ -97,6 +98,8 @@ export class UringError extends Error {
   declare readonly dest?: string;
 
   constructor(errno: number, syscall: string, details: UringErrorDetails = {}) {
+    if (!Number.isInteger(errno) || errno === 0) throw invalidArgument("errno", `Expected a non-zero errno number; got ${String(errno)}.`, "range");
+    if (typeof syscall !== "string") throw invalidArgument("syscall", `Expected a string; got ${typeof syscall}.`, "type");
     const n = -Math.abs(errno);
     const code = errnoName(n);
     let message = `${code}: ${errnoMessage(n)}, ${syscall}`;
@@ -123,10 +126,7 @@ export function setupAdvice(code: string): string | undefined {
         "container runtimes' default profiles often do — run with a profile that allows io_uring_setup/enter/register)."
       );
     case "ENOMEM":
-      return (
-        "the kernel could not pin memory for the rings. On kernels before 5.12 ring memory counts against " +
-        "RLIMIT_MEMLOCK: raise it (`ulimit -l`, or LimitMEMLOCK= in a systemd unit) or use a smaller ring."
-      );
+      return memlockAdvice("the kernel could not pin memory for the rings");
     case "ENOSYS":
       return "this kernel has no io_uring (Linux ≥ 5.4 is required; CONFIG_IO_URING may be off).";
     case "EINVAL":
@@ -140,6 +140,29 @@ export function setupAdvice(code: string): string | undefined {
     default:
       return undefined;
   }
+}
+
+const RLIMIT_MEMLOCK = 8;
+
+/** This process's RLIMIT_MEMLOCK soft limit in bytes, or undefined when it cannot be read (Infinity: unlimited). */
+export function memlockLimit(): number | undefined {
+  const rl = new BigUint64Array(2);
+  if (getrlimit(RLIMIT_MEMLOCK, rl) !== 0) return undefined;
+  return rl[0] === 0xffffffffffffffffn ? Number.POSITIVE_INFINITY : Number(rl[0]);
+}
+
+/**
+ * What to do about ENOMEM from pinning memory: without CAP_IPC_LOCK, io_uring counts ring memory
+ * and registered buffers against RLIMIT_MEMLOCK. Names the limit and its current value.
+ */
+export function memlockAdvice(what: string): string {
+  const limit = memlockLimit();
+  const now =
+    limit === undefined ? "" : limit === Number.POSITIVE_INFINITY ? " (it is unlimited here)" : ` (it is ${limit} bytes here, \`ulimit -l\` ${Math.floor(limit / 1024)})`;
+  return (
+    `${what}: without CAP_IPC_LOCK, io_uring counts pinned memory against RLIMIT_MEMLOCK${now}. ` +
+    "Raise it (`ulimit -l`, `prlimit --memlock`, LimitMEMLOCK= in a systemd unit, --ulimit memlock= in docker) or pin less."
+  );
 }
 
 /** Throw `UringError` if `result` is a -errno; return it otherwise. */

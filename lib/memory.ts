@@ -37,10 +37,20 @@ export interface Region {
  * `subarray()` or a DataView touches the array. Taking the address after
  * that first touch means it never changes again for the array's life.
  * An empty view has no storage; its address is 0 (the kernel will not touch it).
+ * @throws {TypeError} not an ArrayBufferView; a detached buffer; a resizable or growable buffer.
  */
 export function addressOf(view: ArrayBufferView): number {
+  if (!ArrayBuffer.isView(view)) {
+    throw invalidArgument("buffer", `Expected a TypedArray, Buffer or DataView; got ${describe(view)}.`, "type");
+  }
+  const buffer = view.buffer as ArrayBuffer & { growable?: boolean };
+  // Storage that may move or vanish under the kernel: a detached buffer has none, and a resizable
+  // ArrayBuffer or growable SharedArrayBuffer can be resized while the kernel holds the address.
+  if (buffer.detached) throw invalidArgument("buffer", "The buffer is detached (transferred or neutered).");
+  if (buffer.resizable || buffer.growable) {
+    throw invalidArgument("buffer", "A resizable ArrayBuffer or growable SharedArrayBuffer cannot be handed to the kernel: its storage may change size under it. Copy it into a fixed-length buffer.");
+  }
   if (view.byteLength === 0) return 0;
-  void view.buffer;
   return ptr(view as DataView);
 }
 

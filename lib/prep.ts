@@ -115,7 +115,7 @@ import {
 import { invalidArgument } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { EPOLL_EVENT_SIZE, type FutexWaitv, type IoVecs, type MsgHdr, OpenHow, type Timespec } from "./structs.ts";
-import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
+import { checkUserData, setU64, Sqe, SQW, type U64 } from "./sqe.ts";
 
 // ================================================================ the common body, paths
 
@@ -125,6 +125,13 @@ import { setU64, type Sqe, SQW, type U64 } from "./sqe.ts";
  * fields; user_data is left as it is.
  */
 export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: U64): void {
+  // Cheap checks, so bad input is an error instead of a 0 in the SQE: an SQE handle of a live ring,
+  // 32-bit integers for fd and len (NaN would become fd 0, stdin), integer addr/offset (setU64).
+  if (!(sqe instanceof Sqe) || sqe.i + 16 > sqe.u32.length) throw badSqe(sqe);
+  if ((fd | 0) !== fd) throw invalidArgument("fd", `Expected a 32-bit integer; got ${String(fd)}.`, typeof fd === "number" ? "range" : "type");
+  if ((len | 0) !== len && len >>> 0 !== len) {
+    throw invalidArgument("len", `Expected a 32-bit integer; got ${String(len)}.`, typeof len === "number" ? "range" : "type");
+  }
   const u = sqe.u32;
   const i = sqe.i;
   u[i] = op;
@@ -133,11 +140,13 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   if (typeof offset === "number" && offset >= 0 && offset < 4294967296) {
     u[i + SQW.off] = offset;
     u[i + SQW.off + 1] = 0;
-  } else setU64(u, i + SQW.off, offset);
+  } else setU64(u, i + SQW.off, offset, "offset");
   if (addr >= 0 && addr < 4294967296) {
     u[i + SQW.addr] = addr;
     u[i + SQW.addr + 1] = 0;
-  } else setU64(u, i + SQW.addr, addr);
+  } else if (addr === undefined) {
+    throw invalidArgument("addr", "Got undefined: a Timespec, IoVecs or buffer argument is missing or of the wrong type.", "type");
+  } else setU64(u, i + SQW.addr, addr, "addr");
   u[i + SQW.len] = len;
   u[i + SQW.opFlags] = 0;
   u[i + SQW.bufIndex] = 0;
@@ -146,6 +155,16 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   u[i + SQW.addr3 + 1] = 0;
   u[i + SQW.pad2] = 0;
   u[i + SQW.pad2 + 1] = 0;
+}
+
+/** The error for something that is not an SQE of a live ring (null, a plain object, an SQE of a closed ring). */
+function badSqe(sqe: unknown): Error {
+  if (sqe instanceof Sqe) {
+    const err = new Error("bun-uring: this SQE belongs to a closed ring");
+    (err as { code?: string }).code = "ERR_URING_CLOSED";
+    return err;
+  }
+  return invalidArgument("sqe", `Expected an Sqe from ring.getSqe(); got ${sqe === null ? "null" : typeof sqe === "object" ? `an instance of ${sqe.constructor?.name ?? "Object"}` : typeof sqe}.`, "type");
 }
 const encoder = new TextEncoder();
 
@@ -175,6 +194,7 @@ function setPath(sqe: Sqe, bytes: Uint8Array, index: number, from: string | Uint
  * nobody else sees (no `.buffer` touch needed); a caller's Uint8Array gets the full addressOf().
  */
 export function cStringAddress(bytes: Uint8Array, from: string | Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument("bytes", "Expected the Uint8Array cString() returned.", "type");
   return typeof from === "string" ? addressOfOwned(bytes) : addressOf(bytes);
 }
 /** Two paths: `addr` (first) and `off` (second), both kept alive on the SQE handle. */
@@ -232,7 +252,7 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U6
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadv(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_READV, sqe, fd, iovecs.address, iovecs.length, offset);
+  prepRw(IORING_OP_READV, sqe, fd, iovecs?.address, iovecs?.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Scatter read with RWF_* flags. Mirrors io_uring_prep_readv2(). Linux ≥ 5.6. **Safety**: keep `iovecs` referenced until the CQE. */
@@ -245,7 +265,7 @@ export function prepReadv2(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, fl
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritev(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs.address, iovecs.length, offset);
+  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs?.address, iovecs?.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Gather write with RWF_* flags. Mirrors io_uring_prep_writev2(). Linux ≥ 5.6. **Safety**: keep `iovecs` referenced until the CQE. */
@@ -271,7 +291,7 @@ export function prepWriteFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, offse
  * Mirrors io_uring_prep_readv_fixed(). Linux ≥ 6.15. **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadvFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number, bufIndex: number): void {
-  prepRw(IORING_OP_READV_FIXED, sqe, fd, iovecs.address, iovecs.length, offset);
+  prepRw(IORING_OP_READV_FIXED, sqe, fd, iovecs?.address, iovecs?.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
 }
@@ -281,7 +301,7 @@ export function prepReadvFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritevFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number, bufIndex: number): void {
-  prepRw(IORING_OP_WRITEV_FIXED, sqe, fd, iovecs.address, iovecs.length, offset);
+  prepRw(IORING_OP_WRITEV_FIXED, sqe, fd, iovecs?.address, iovecs?.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
 }
@@ -314,7 +334,7 @@ export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: U64
 /** fallocate(2). Mirrors io_uring_prep_fallocate() (note liburing's order: mode, offset, len). Linux ≥ 5.6. */
 export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: U64, len: U64): void {
   prepRw(IORING_OP_FALLOCATE, sqe, fd, 0, mode, offset);
-  setU64(sqe.u32, sqe.i + SQW.addr, len);
+  setU64(sqe.u32, sqe.i + SQW.addr, len, "len");
 }
 /** posix_fadvise(2) over `len` (u32) bytes at `offset`. Mirrors io_uring_prep_fadvise(). Linux ≥ 5.6. */
 export function prepFadvise(sqe: Sqe, fd: number, offset: U64, len: number, advice: number): void {
@@ -325,7 +345,7 @@ export function prepFadvise(sqe: Sqe, fd: number, offset: U64, len: number, advi
 /** posix_fadvise(2) with a 64-bit length (in `addr`). Mirrors io_uring_prep_fadvise64(). Linux ≥ 6.7. */
 export function prepFadvise64(sqe: Sqe, fd: number, offset: U64, len: U64, advice: number): void {
   prepRw(IORING_OP_FADVISE, sqe, fd, 0, 0, offset);
-  setU64(sqe.u32, sqe.i + SQW.addr, len);
+  setU64(sqe.u32, sqe.i + SQW.addr, len, "len");
   sqe.u32[sqe.i + SQW.opFlags] = advice;
 }
 
@@ -390,7 +410,7 @@ export function prepOpenDirect(sqe: Sqe, path: string | Uint8Array, flags: numbe
 export function prepOpenat2(sqe: Sqe, dfd: number, path: string | Uint8Array, how: OpenHow): void {
   if (!(how instanceof OpenHow)) throw invalidArgument("how", "Expected an OpenHow.", "type");
   const bytes = cString(path);
-  prepRw(IORING_OP_OPENAT2, sqe, dfd, 0, OpenHow.SIZE, how.address);
+  prepRw(IORING_OP_OPENAT2, sqe, dfd, 0, OpenHow.SIZE, how?.address);
   setPath(sqe, bytes, SQW.addr, path);
 }
 
@@ -559,8 +579,9 @@ export function prepFsetxattr(sqe: Sqe, fd: number, name: string | Uint8Array, v
  * Mirrors io_uring_prep_splice(). Linux ≥ 5.7.
  */
 export function prepSplice(sqe: Sqe, fdIn: number, offIn: U64, fdOut: number, offOut: U64, nbytes: number, spliceFlags = 0): void {
+  if ((fdIn | 0) !== fdIn) throw invalidArgument("fdIn", `Expected a 32-bit integer; got ${String(fdIn)}.`, typeof fdIn === "number" ? "range" : "type");
   prepRw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
-  setU64(sqe.u32, sqe.i + SQW.addr, offIn); // splice_off_in
+  setU64(sqe.u32, sqe.i + SQW.addr, offIn, "offIn"); // splice_off_in
   sqe.u32[sqe.i + SQW.fileIndex] = fdIn; // splice_fd_in
   sqe.u32[sqe.i + SQW.opFlags] = spliceFlags;
 }
@@ -749,13 +770,13 @@ export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView
 }
 /** sendmsg(2). Mirrors io_uring_prep_sendmsg(). Linux ≥ 5.3. **Safety**: keep `msg` referenced until the CQE. */
 export function prepSendmsg(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): void {
-  prepRw(IORING_OP_SENDMSG, sqe, fd, msg.address, 1, 0);
+  prepRw(IORING_OP_SENDMSG, sqe, fd, msg?.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
 /** recvmsg(2); after the CQE, `msg.namelen` and `msg.flags` hold what the kernel wrote. Mirrors io_uring_prep_recvmsg(). Linux ≥ 5.3. **Safety**: keep `msg` referenced until the CQE. */
 export function prepRecvmsg(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): void {
-  prepRw(IORING_OP_RECVMSG, sqe, fd, msg.address, 1, 0);
+  prepRw(IORING_OP_RECVMSG, sqe, fd, msg?.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -885,7 +906,7 @@ export function prepPollMultishot(sqe: Sqe, fd: number, pollMask: number): void 
 /** Remove the poll whose user_data is `userData`. Mirrors io_uring_prep_poll_remove(). Linux ≥ 5.1. */
 export function prepPollRemove(sqe: Sqe, userData: U64): void {
   prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, 0, 0);
-  setU64(sqe.u32, sqe.i + SQW.addr, userData);
+  setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
 }
 
 /**
@@ -894,7 +915,7 @@ export function prepPollRemove(sqe: Sqe, userData: U64): void {
  */
 export function prepPollUpdate(sqe: Sqe, oldUserData: U64, newUserData: U64, pollMask: number, flags: number): void {
   prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, newUserData);
-  setU64(sqe.u32, sqe.i + SQW.addr, oldUserData);
+  setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(oldUserData), "oldUserData");
   sqe.u32[sqe.i + SQW.opFlags] = pollMask;
 }
 
@@ -929,13 +950,13 @@ export function prepEpollWait(sqe: Sqe, fd: number, events: { bytes: Uint8Array 
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeout(sqe: Sqe, ts: Timespec, count = 0, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts.address, 1, count);
+  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts?.address, 1, count);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Remove the timeout whose user_data is `userData` (res −ENOENT: not found, −EALREADY: firing). Mirrors io_uring_prep_timeout_remove(). Linux ≥ 5.5. */
 export function prepTimeoutRemove(sqe: Sqe, userData: U64, flags = 0): void {
   prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, 0);
-  setU64(sqe.u32, sqe.i + SQW.addr, userData);
+  setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -945,8 +966,8 @@ export function prepTimeoutRemove(sqe: Sqe, userData: U64, flags = 0): void {
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeoutUpdate(sqe: Sqe, ts: Timespec, userData: U64, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, ts.address);
-  setU64(sqe.u32, sqe.i + SQW.addr, userData);
+  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, ts?.address);
+  setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
   sqe.u32[sqe.i + SQW.opFlags] = (flags | IORING_TIMEOUT_UPDATE) >>> 0;
 }
 
@@ -956,7 +977,7 @@ export function prepTimeoutUpdate(sqe: Sqe, ts: Timespec, userData: U64, flags =
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
-  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts.address, 1, 0);
+  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts?.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -967,7 +988,7 @@ export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
  *  Mirrors io_uring_prep_cancel64(). Linux ≥ 5.5 (flags ≥ 5.19). */
 export function prepCancel64(sqe: Sqe, userData: U64, flags = 0): void {
   prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, 0, 0);
-  setU64(sqe.u32, sqe.i + SQW.addr, userData);
+  setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Cancel by user_data: in C it takes a pointer, here the same 64-bit value as prepCancel64. Mirrors io_uring_prep_cancel(). Linux ≥ 5.5. */
@@ -1071,7 +1092,7 @@ export function prepFutexWake(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64,
  * Linux ≥ 6.7. **Safety**: keep `futexv` referenced until the CQE.
  */
 export function prepFutexWaitv(sqe: Sqe, futexv: FutexWaitv, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, futexv.address, futexv.length, 0);
+  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, futexv?.address, futexv?.length, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 

@@ -69,7 +69,7 @@ import {
   IO_URING_OP_SUPPORTED,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { check, ERRNO, errnoName, invalidArgument, ringClosed, setupAdvice, UringError } from "./errors.ts";
+import { check, ERRNO, errnoName, invalidArgument, memlockAdvice, ringClosed, setupAdvice, UringError } from "./errors.ts";
 import { BufferRing } from "./bufring.ts";
 import { BUF_REG, CQ_OFF, GETEVENTS_ARG, roundupPow2, IOVEC, PARAMS, PROBE, RSRC_REGISTER, RSRC_UPDATE, SQ_OFF, w } from "./layout.ts";
 import {
@@ -88,7 +88,7 @@ import { Cqe, setU64, Sqe } from "./sqe.ts";
 import { Timespec } from "./structs.ts";
 import { installTrace, traceFromEnv } from "./trace.ts";
 
-const { EINTR, EAGAIN, EBUSY, EINVAL, ETIME } = ERRNO;
+const { EINTR, EAGAIN, EBUSY, EEXIST, EINVAL, ENOMEM, ETIME } = ERRNO;
 
 const KERN_MAX_ENTRIES = 32768;
 const KERN_MAX_CQ_ENTRIES = 2 * KERN_MAX_ENTRIES;
@@ -328,7 +328,7 @@ export class IoUring {
    * writes the SQ tail) or "both". It never closes the ring fd: the owner does.
    */
   static attach(shared: SharedRing): IoUring {
-    return new IoUring(shared);
+    return new IoUring(checkShared(shared));
   }
 
   /**
@@ -479,11 +479,13 @@ export class IoUring {
 
   /** SQEs filled but not yet consumed by the kernel. Mirrors io_uring_sq_ready(). */
   sqReady(): number {
+    if (this.fd < 0) throw ringClosed("sqReady");
     return sub32(this.#sqeTail, loadAcquire(this.sqRing, this.#sqKHead));
   }
 
   /** Free SQ slots. Mirrors io_uring_sq_space_left(). */
   sqSpaceLeft(): number {
+    if (this.fd < 0) throw ringClosed("sqSpaceLeft");
     return this.sqEntries - this.sqReady();
   }
 
@@ -556,7 +558,7 @@ export class IoUring {
         continue;
       }
       if (r === -ETIME && flags & IORING_ENTER_EXT_ARG) return r;
-      throw new UringError(r, what, { advice: enterAdvice(r) });
+      throw new UringError(r, what, { advice: enterAdvice(r, this.flags) });
     }
   }
 
@@ -573,7 +575,7 @@ export class IoUring {
   /** Submit, then wait until at least `waitNr` completions are in the CQ. Mirrors io_uring_submit_and_wait(). */
   submitAndWait(waitNr: number): number {
     if (!this.#canSubmit) throw this.#refuse("submitAndWait");
-    return this.#submit(waitNr >>> 0, false);
+    return this.#submit(count(waitNr, "waitNr"), false);
   }
 
   /** Submit, and always enter to reap (runs deferred task work). Mirrors io_uring_submit_and_get_events(). */
@@ -585,13 +587,14 @@ export class IoUring {
   /** The raw io_uring_enter(2): returns ≥ 0 or throws; −ETIME is returned with EXT_ARG. */
   enter(toSubmit: number, minComplete: number, flags: number): number {
     if (this.fd < 0) throw ringClosed("enter");
-    return this.#enter(toSubmit, minComplete, flags, null, 0, "io_uring_enter");
+    return this.#enter(count(toSubmit, "toSubmit"), count(minComplete, "minComplete"), count(flags, "flags"), null, 0, "io_uring_enter");
   }
 
   // ------------------------------------------------------------------ completion
 
   /** Completions waiting in the CQ. Mirrors io_uring_cq_ready(). */
   cqReady(): number {
+    if (this.fd < 0) throw ringClosed("cqReady");
     // acquire: CQE bytes written before the kernel's tail store are visible to our reads.
     // A handle that is not the reaper has no exact private head: it reads the reaper's.
     const head = this.#canReap ? this.#cqHead : loadAcquire(this.cqRing, this.#cqKHead);
@@ -600,16 +603,19 @@ export class IoUring {
 
   /** Completions the kernel dropped (only without IORING_FEAT_NODROP) — `koverflow`. */
   cqOverflow(): number {
+    if (this.fd < 0) throw ringClosed("cqOverflow");
     return loadAcquire(this.cqRing, this.#cqKOverflow);
   }
 
   /** SQEs the kernel dropped as invalid — `kdropped`. */
   sqDropped(): number {
+    if (this.fd < 0) throw ringClosed("sqDropped");
     return loadAcquire(this.sqRing, this.#sqKDropped);
   }
 
   /** True when the kernel has task work waiting for a GETEVENTS enter (IORING_SQ_TASKRUN; needs IORING_SETUP_TASKRUN_FLAG). */
   taskrunPending(): boolean {
+    if (this.fd < 0) throw ringClosed("taskrunPending");
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_TASKRUN) !== 0;
   }
 
@@ -620,6 +626,7 @@ export class IoUring {
 
   /** True when the CQ overflowed into the kernel's backlog (IORING_SQ_CQ_OVERFLOW). */
   cqHasOverflow(): boolean {
+    if (this.fd < 0) throw ringClosed("cqHasOverflow");
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_CQ_OVERFLOW) !== 0;
   }
 
@@ -646,7 +653,7 @@ export class IoUring {
   /** Wait until at least `waitNr` CQEs are ready; return the first. Mirrors io_uring_wait_cqe_nr(). */
   waitCqeNr(waitNr: number): Cqe {
     if (!this.#canReap) throw this.#refuse("waitCqeNr");
-    const want = Math.max(1, waitNr >>> 0);
+    const want = Math.max(1, count(waitNr, "waitNr"));
     for (;;) {
       if (this.cqReady() >= want) return this.#cqePool[this.#cqHead & this.#cqMask]!;
       this.#enter(0, want, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
@@ -663,7 +670,7 @@ export class IoUring {
     if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
       throw invalidArgument("timeoutMs", `Expected a finite number ≥ 0; got ${timeoutMs}.`, "range");
     }
-    const want = Math.max(1, waitNr >>> 0);
+    const want = Math.max(1, count(waitNr, "waitNr"));
     this.#waitTs.set(timeoutMs);
     if (this.cqReady() >= want) return this.#cqePool[this.#cqHead & this.#cqMask]!;
     const submitted = this.#flushSq();
@@ -678,14 +685,16 @@ export class IoUring {
    * Fill `out` with up to `out.length` ready CQEs (no waiting); return how many.
    * Call `cqAdvance(n)` when done with them. Mirrors io_uring_peek_batch_cqe().
    */
-  peekBatchCqe(out: Cqe[], max = out.length): number {
+  peekBatchCqe(out: Cqe[], max?: number): number {
     if (!this.#canReap) throw this.#refuse("peekBatchCqe");
+    if (!Array.isArray(out)) throw invalidArgument("out", "Expected an array to fill with Cqe handles.", "type");
+    const limit = max === undefined ? out.length : count(max, "max");
     let ready = this.cqReady();
     if (ready === 0 && this.#cqNeedsFlush()) {
       this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
       ready = this.cqReady();
     }
-    const n = Math.min(ready, max);
+    const n = Math.min(ready, limit);
     const head = this.#cqHead;
     for (let k = 0; k < n; k++) out[k] = this.#cqePool[(head + k) & this.#cqMask]!;
     return n;
@@ -699,6 +708,8 @@ export class IoUring {
    */
   forEachCqe(fn: (cqe: Cqe) => void): number {
     if (!this.#canReap) throw this.#refuse("forEachCqe");
+    // checked first: a call that throws on the first CQE would consume it
+    if (typeof fn !== "function") throw invalidArgument("fn", `Expected a function; got ${typeof fn}.`, "type");
     let ready = this.cqReady();
     if (ready === 0 && this.#cqNeedsFlush()) {
       this.#enter(0, 0, IORING_ENTER_GETEVENTS, null, 0, "io_uring_enter");
@@ -721,7 +732,11 @@ export class IoUring {
   /** Hand `n` CQE slots back to the kernel. Mirrors io_uring_cq_advance(). */
   cqAdvance(n: number): void {
     if (!this.#canReap) throw this.#refuse("cqAdvance");
-    if (n <= 0) return;
+    // NaN used to set the head to 0 and a count past the tail to hand the kernel slots never read
+    if (!Number.isInteger(n) || n < 0 || n > this.cqReady()) {
+      throw invalidArgument("n", `Expected an integer from 0 to cqReady() (${this.cqReady()}); got ${n}.`, "range");
+    }
+    if (n === 0) return;
     this.#cqHead = add32(this.#cqHead, n);
     // release: our reads of those CQEs are done before the kernel may overwrite the slots
     storeRelease(this.cqRing, this.#cqKHead, this.#cqHead);
@@ -734,12 +749,15 @@ export class IoUring {
 
   // ------------------------------------------------------------------ registration
 
-  #register(opcode: number, arg: number | null, nrArgs: number, what: string, advice?: string): number {
+  #register(opcode: number, arg: number | null, nrArgs: number, what: string, advice?: (r: number) => string | undefined): number {
     if (this.fd < 0) throw ringClosed(what);
     for (;;) {
       const r = this.#sysRegister(this.fd, opcode, arg, nrArgs);
       if (r === -EINTR) continue;
-      return check(r, `io_uring_register(${what})`, advice ? { advice } : undefined);
+      if (r >= 0) return r;
+      // an attached handle runs in another thread: EEXIST is the kernel refusing it on a SINGLE_ISSUER ring
+      const text = this.#attached && r === -EEXIST ? enterAdvice(r, this.flags) : advice?.(r);
+      throw new UringError(r, `io_uring_register(${what})`, text ? { advice: text } : undefined);
     }
   }
 
@@ -780,7 +798,7 @@ export class IoUring {
 
   /** Register a fixed-file table (use index i with IOSQE_FIXED_FILE; -1 leaves a slot empty). Mirrors io_uring_register_files(). */
   registerFiles(fds: ArrayLike<number>): void {
-    const table = Int32Array.from(fds);
+    const table = fdTable(fds);
     this.#register(IORING_REGISTER_FILES, addressOf(table), table.length, "registerFiles");
   }
 
@@ -794,7 +812,8 @@ export class IoUring {
 
   /** Replace fixed-file slots from `offset` on (-1 clears a slot). Returns how many were updated. Mirrors io_uring_register_files_update(). */
   registerFilesUpdate(offset: number, fds: ArrayLike<number>): number {
-    const table = Int32Array.from(fds);
+    count(offset, "offset");
+    const table = fdTable(fds);
     const upd = new Uint32Array(w(RSRC_UPDATE.SIZE));
     upd[w(RSRC_UPDATE.offset)] = offset;
     setU64(upd, w(RSRC_UPDATE.data), addressOf(table));
@@ -1184,9 +1203,31 @@ function setupRing(entries: number, options?: IoUringOptions): { fd: number; par
   return { fd, params, memory: { mode: "mmap", sq: rings, cq: rings, sqes } };
 }
 
+/** A count or flag word the kernel takes as u32: an integer 0 … 2^32−1 (NaN, −1 and 1.5 are errors, not 0 or 4 billion). */
+function count(n: number, name: string): number {
+  if (n >>> 0 !== n) throw invalidArgument(name, `Expected an integer from 0 to 4294967295; got ${String(n)}.`, typeof n === "number" ? "range" : "type");
+  return n;
+}
+
+/** A fixed-file table: every entry an fd, or -1 for an empty slot (a string or NaN would have become fd 0). */
+function fdTable(fds: ArrayLike<number>): Int32Array {
+  if (fds === null || typeof fds !== "object" || typeof fds.length !== "number") {
+    throw invalidArgument("fds", "Expected an array of file descriptors.", "type");
+  }
+  const table = new Int32Array(fds.length);
+  for (let k = 0; k < fds.length; k++) {
+    const fd = fds[k];
+    if (typeof fd !== "number" || (fd | 0) !== fd) throw invalidArgument(`fds[${k}]`, `Expected a file descriptor or -1; got ${String(fd)}.`, "type");
+    table[k] = fd;
+  }
+  return table;
+}
+
 /** Validate a SharedRing that came through postMessage. */
 function checkShared(shared: SharedRing): SharedRing {
   const ok =
+    shared !== null &&
+    typeof shared === "object" &&
     Number.isInteger(shared.fd) &&
     shared.fd >= 0 &&
     Array.isArray(shared.params) &&
@@ -1214,10 +1255,16 @@ function holdAfterClose(memory: unknown): void {
   (timer as { unref?: () => void }).unref?.(); // never keeps the process alive
 }
 
-const MEMLOCK_ADVICE =
-  "registered buffers are pinned memory: raise RLIMIT_MEMLOCK (`ulimit -l`, LimitMEMLOCK= in systemd) or register less.";
+/** ENOMEM from registering pinned memory: name RLIMIT_MEMLOCK and its current value. */
+const MEMLOCK_ADVICE = (r: number): string | undefined =>
+  r === -ENOMEM ? memlockAdvice("registered buffers are pinned memory") : undefined;
 
-function enterAdvice(r: number): string | undefined {
+function enterAdvice(r: number, flags: number): string | undefined {
+  if (r === -EEXIST && flags & (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN))
+    return (
+      "this ring was created with IORING_SETUP_SINGLE_ISSUER (or DEFER_TASKRUN, which implies it): only the thread " +
+      "that created it may submit or register. Create the ring without singleIssuer/deferTaskrun to share it."
+    );
   if (r === -EBUSY)
     return "the completion queue is full and the kernel holds overflowed completions: reap CQEs (cqeSeen/cqAdvance), then submit again.";
   if (r === -EAGAIN) return "the kernel could not allocate memory for the request right now: reap completions and retry.";

@@ -58,6 +58,7 @@ function parseIPv6(host: string): number[] | null {
  * ("127.0.0.1", "::1"; "localhost" means 127.0.0.1). No DNS: resolve names first.
  */
 export function sockaddr(host: string, port: number): Uint8Array {
+  if (typeof host !== "string") throw invalidArgument("host", `Expected an IP address string; got ${typeof host}.`, "type");
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalidArgument("port", `Expected an integer from 0 to 65535; got ${port}.`, "range");
   }
@@ -84,6 +85,7 @@ export function sockaddr(host: string, port: number): Uint8Array {
 
 /** Encode a Unix-domain socket path as a sockaddr_un. */
 export function sockaddrUnix(path: string): Uint8Array {
+  if (typeof path !== "string") throw invalidArgument("path", `Expected a string; got ${typeof path}.`, "type");
   const bytes = new TextEncoder().encode(path);
   if (bytes.length > 107 || path.includes("\0")) {
     throw invalidArgument("path", `A Unix socket path must be at most 107 bytes without NUL; got ${bytes.length}.`, "range");
@@ -95,7 +97,10 @@ export function sockaddrUnix(path: string): Uint8Array {
 }
 
 /** Decode a sockaddr the kernel wrote (accept, getpeername). `len` is the length it reported. */
-export function parseSockaddr(bytes: Uint8Array, len = bytes.length): SocketAddress {
+export function parseSockaddr(bytes: Uint8Array, len?: number): SocketAddress {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument("bytes", "Expected a Uint8Array holding a sockaddr.", "type");
+  if (len === undefined) len = bytes.length;
+  else if (!Number.isInteger(len) || len < 0) throw invalidArgument("len", `Expected an integer ≥ 0; got ${String(len)}.`, "range");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, Math.min(len, bytes.byteLength));
   const family = dv.byteLength >= 2 ? dv.getUint16(0, true) : -1;
   if (family === AF_INET && dv.byteLength >= 8) {

@@ -36,20 +36,26 @@ export type U64 = number | bigint;
 /**
  * Write a u64 as two u32 halves. Numbers are taken modulo 2^64, so -1 is
  * 0xffff_ffff_ffff_ffff (io_uring's "current file position" offset).
+ * @throws {RangeError} a number that is not a safe integer (NaN, ±Infinity, 2^64, 1.5 beyond 2^32).
+ * @throws {TypeError} neither a number nor a bigint. `name` goes in the message.
  */
-export function setU64(u32: Uint32Array, index: number, value: U64): void {
+export function setU64(u32: Uint32Array, index: number, value: U64, name = "value"): void {
   if (typeof value === "number") {
     if (value >= 0 && value < TWO32) {
       // the common case (addresses < 4 GiB are rare, but offsets, lengths and ids are small)
       u32[index] = value;
       u32[index + 1] = 0;
     } else {
+      // NaN and 2^64 would otherwise become 0: an offset, address or length silently wrong
+      if (!Number.isSafeInteger(value)) throw invalidArgument(name, `Expected an integer (or a bigint); got ${value}.`, "range");
       u32[index] = value >>> 0;
       u32[index + 1] = Math.floor(value / TWO32) >>> 0;
     }
-  } else {
+  } else if (typeof value === "bigint") {
     u32[index] = Number(value & 0xffffffffn);
     u32[index + 1] = Number((value >> 32n) & 0xffffffffn);
+  } else {
+    throw invalidArgument(name, `Expected a number or bigint; got ${value === null ? "null" : typeof value}.`, "type");
   }
 }
 
@@ -61,6 +67,14 @@ export function getU64(u32: Uint32Array, index: number): number {
 /** Read a u64 as a bigint (always exact). */
 export function getU64Big(u32: Uint32Array, index: number): bigint {
   return BigInt(u32[index]!) | (BigInt(u32[index + 1]!) << 32n);
+}
+
+/** A handle's slot must lie inside its view (handles are made by the ring; this keeps a hand-made one honest). */
+function checkSlot(u32: Uint32Array, wordIndex: number, words: number): void {
+  if (!(u32 instanceof Uint32Array)) throw invalidArgument("u32", "Expected a Uint32Array over ring memory.", "type");
+  if (!Number.isInteger(wordIndex) || wordIndex < 0 || wordIndex + words > u32.length) {
+    throw invalidArgument("wordIndex", `Expected an integer from 0 to ${u32.length - words}; got ${String(wordIndex)}.`, "range");
+  }
 }
 
 /** Validate a user_data value: a number 0 … 2^53−1 or a bigint 0 … 2^64−1. */
@@ -90,6 +104,7 @@ export class Sqe {
   keep: unknown = undefined;
 
   constructor(u32: Uint32Array, wordIndex: number) {
+    checkSlot(u32, wordIndex, 16);
     this.u32 = u32;
     this.i = wordIndex;
   }
@@ -222,6 +237,7 @@ export class Cqe {
   readonly i: number;
 
   constructor(u32: Uint32Array, wordIndex: number) {
+    checkSlot(u32, wordIndex, 4);
     this.u32 = u32;
     this.i = wordIndex;
   }

@@ -1,6 +1,7 @@
 /**
  * `struct statx` decoded into a node:fs-like Stats object. Kernel-free.
  */
+import { invalidArgument } from "./errors.ts";
 import { STATX } from "./layout.ts";
 
 const S_IFMT = 0o170000;
@@ -102,6 +103,9 @@ function makedev(major: number, minor: number): number {
 
 /** Decode a 256-byte statx buffer. */
 export function parseStatx(buf: Uint8Array): UringStats {
+  if (!(buf instanceof Uint8Array) || buf.byteLength < STATX.SIZE) {
+    throw invalidArgument("buf", `Expected a Uint8Array of at least ${STATX.SIZE} bytes (a struct statx).`, buf instanceof Uint8Array ? "range" : "type");
+  }
   const dv = new DataView(buf.buffer, buf.byteOffset, STATX.SIZE);
   const u64 = (o: number) => dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 2 ** 32;
   // tv_sec is an s64: exact as a number for any date within ±285 million years

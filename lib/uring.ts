@@ -231,6 +231,14 @@ function checkBuffer(buf: unknown, name = "buffer"): ArrayBufferView {
   return buf;
 }
 
+/** A file mode for open/mkdir: an integer 0 … 0o7777 (NaN would have created the file with mode 0). */
+function checkMode(mode: unknown): number {
+  if (typeof mode !== "number" || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+    throw invalidArgument("mode", `Expected an integer from 0 to 0o7777; got ${String(mode)}.`, typeof mode === "number" ? "range" : "type");
+  }
+  return mode;
+}
+
 /** A file position: null/undefined/−1 means "the current position" (like node:fs). */
 function checkPosition(position: unknown): U64 {
   if (position === undefined || position === null || position === -1 || position === -1n) return -1;
@@ -829,6 +837,9 @@ export class Uring {
   }
 
   #rawOp(prep: (sqe: Sqe) => void, done: (res: number, flags: number) => void, keep: unknown): Op {
+    // checked now: a bad callback would otherwise throw later, inside the flush or the reap loop
+    if (typeof prep !== "function") throw invalidArgument("prep", `Expected a function that fills the SQE; got ${typeof prep}.`, "type");
+    if (typeof done !== "function") throw invalidArgument("done", `Expected a function (res, flags); got ${typeof done}.`, "type");
     const op = new Op();
     op.name = "raw";
     op.prep = prep;
@@ -981,7 +992,7 @@ export class Uring {
     const op = this.#newOp(IORING_OP_OPENAT, "open");
     op.fd = AT_FDCWD;
     op.addr = addressOfOwned(bytes);
-    op.len = mode;
+    op.len = checkMode(mode);
     op.opFlags = parseOpenFlags(flags) | O_CLOEXEC;
     op.keep = bytes;
     op.path = path;
@@ -1058,7 +1069,7 @@ export class Uring {
 
   /** mkdirat(2); `recursive` creates missing parents and accepts an existing directory, like node:fs. */
   async mkdir(path: string, options: { mode?: number; recursive?: boolean } & OpOptions = {}): Promise<void> {
-    const mode = options.mode ?? 0o777;
+    const mode = checkMode(options.mode ?? 0o777);
     try {
       await this.#pathOp(IORING_OP_MKDIRAT, "mkdir", path, 0, mode, options);
     } catch (e) {

@@ -393,8 +393,8 @@ for (const memory of MEMORY_MODES) {
       ]) {
         expect(call).toThrow(expect.objectContaining({ code: "ERR_URING_CLOSED" }));
       }
-      // a stale SQE handle no longer reaches ring memory (no crash after munmap)
-      prepNop(sqe);
+      // a stale SQE handle no longer reaches ring memory (no crash after munmap): prep refuses it
+      expect(() => prepNop(sqe)).toThrow(expect.objectContaining({ code: "ERR_URING_CLOSED" }));
       expect(sqe.opcode).toBe(0);
     });
 
