@@ -62,6 +62,7 @@ import {
   IORING_SQ_CQ_OVERFLOW,
   IORING_SQ_NEED_WAKEUP,
   IORING_SQ_TASKRUN,
+  IORING_CQ_EVENTFD_DISABLED,
   IORING_UNREGISTER_BUFFERS,
   IORING_UNREGISTER_EVENTFD,
   IORING_UNREGISTER_FILES,
@@ -200,6 +201,7 @@ export class IoUring {
   readonly #cqKHead: number;
   readonly #cqKTail: number;
   readonly #cqKOverflow: number;
+  readonly #cqKFlags: number;
   readonly #sqMask: number;
   readonly #cqMask: number;
   readonly #sqpoll: boolean;
@@ -277,6 +279,7 @@ export class IoUring {
     this.#cqKHead = w(cqOff(CQ_OFF.head));
     this.#cqKTail = w(cqOff(CQ_OFF.tail));
     this.#cqKOverflow = w(cqOff(CQ_OFF.overflow));
+    this.#cqKFlags = w(cqOff(CQ_OFF.flags));
     this.#sqMask = this.sqRing[w(sqOff(SQ_OFF.ring_mask))]!;
     this.#cqMask = this.cqRing[w(cqOff(CQ_OFF.ring_mask))]!;
     this.#sqpoll = (this.flags & IORING_SETUP_SQPOLL) !== 0;
@@ -617,6 +620,27 @@ export class IoUring {
   taskrunPending(): boolean {
     if (this.fd < 0) throw ringClosed("taskrunPending");
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_TASKRUN) !== 0;
+  }
+
+  /** False while eventfd notifications are off (IORING_CQ_EVENTFD_DISABLED). Mirrors io_uring_cq_eventfd_enabled(). Linux ≥ 5.8. */
+  cqEventfdEnabled(): boolean {
+    if (this.fd < 0) throw ringClosed("cqEventfdEnabled");
+    return (loadAcquire(this.cqRing, this.#cqKFlags) & IORING_CQ_EVENTFD_DISABLED) === 0;
+  }
+
+  /**
+   * Stop (`false`) or resume (`true`) the registered eventfd's notifications, e.g. while the
+   * program polls the CQ itself. The kernel reads the flag whenever it would signal; completions
+   * that arrive while it is off signal nothing, so after turning it back on, reap (and with
+   * DEFER_TASKRUN enter with GETEVENTS) once before waiting on the eventfd again.
+   * Mirrors io_uring_cq_eventfd_toggle(). Linux ≥ 5.8.
+   */
+  cqEventfdToggle(enabled: boolean): void {
+    if (this.fd < 0) throw ringClosed("cqEventfdToggle");
+    if (typeof enabled !== "boolean") throw invalidArgument("enabled", `Expected a boolean; got ${typeof enabled}.`, "type");
+    // The flags word holds only this bit, and only this side writes it.
+    const flags = loadAcquire(this.cqRing, this.#cqKFlags);
+    storeRelease(this.cqRing, this.#cqKFlags, enabled ? flags & ~IORING_CQ_EVENTFD_DISABLED : flags | IORING_CQ_EVENTFD_DISABLED);
   }
 
   /** @internal The index of the SQ flags word in `sqRing`: tests raise a stale IORING_SQ_TASKRUN with it. */

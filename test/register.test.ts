@@ -112,6 +112,24 @@ describeKernel("registration", () => {
     closeAll(efd);
   });
 
+  test("cqEventfdToggle: completions while IORING_CQ_EVENTFD_DISABLED is set signal nothing", () => {
+    using ring = new IoUring(4);
+    const efd = eventfdCreate(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ring.registerEventfd(efd);
+    expect(ring.cqEventfdEnabled()).toBe(true);
+    ring.cqEventfdToggle(false);
+    expect(ring.cqEventfdEnabled()).toBe(false);
+    run(ring, (s) => prepNop(s));
+    expect(eventfdCount(efd)).toBe(0);
+    ring.cqEventfdToggle(true);
+    expect(ring.cqEventfdEnabled()).toBe(true);
+    run(ring, (s) => prepNop(s));
+    expect(eventfdCount(efd)).toBe(1);
+    expect(() => ring.cqEventfdToggle("no" as never)).toThrow(TypeError);
+    ring.unregisterEventfd();
+    closeAll(efd);
+  });
+
   test("probe: NOP … PIPE supported, nothing past IORING_OP_LAST", () => {
     using ring = new IoUring(2);
     const p = ring.probe();
