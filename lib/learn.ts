@@ -12,14 +12,10 @@
  * counters seeded at 2^32 − 2 and a JS peer doing the kernel's part, and says so on every picture.
  */
 import { openSync, closeSync, writeFileSync } from "node:fs";
-import { ptr } from "bun:ffi";
 import { z } from "zod";
 import { add32, sub32 } from "./barrier.ts";
 import {
-  IORING_SETUP_NO_MMAP,
-  IORING_SETUP_NO_SQARRAY,
   IORING_SETUP_SQE128,
-  IORING_SETUP_SQPOLL,
   IORING_SQ_CQ_OVERFLOW,
   IORING_SQ_NEED_WAKEUP,
   IORING_SQ_TASKRUN,
@@ -29,9 +25,9 @@ import {
   OPCODE_NAMES,
 } from "./constants.ts";
 import { errnoName } from "./errors.ts";
-import { CQ_OFF, PARAMS, SQ_OFF, w } from "./layout.ts";
 import { prepNop, prepRead } from "./prep.ts";
 import { IoUring, type RingCounters, type SharedRing } from "./ring.ts";
+import { syntheticPeerStep, syntheticRing } from "./synthetic-ring.ts";
 import { getU64, SQW } from "./sqe.ts";
 
 // ------------------------------------------------------------------ pictures
@@ -446,7 +442,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: "wrap",
     synthetic: true,
-    open: syntheticRing,
+    open: wrapRing,
     steps: [
       {
         title: "a ring whose counters are at 2^32 - 2",
@@ -485,46 +481,14 @@ export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name) as [string, ...string
 
 // ------------------------------------------------------------------ the synthetic ring
 
-// Linux 6.x struct io_rings offsets, as io_uring_setup reports them (test/ring-math.test.ts uses the same).
-const OFF = { sqHead: 0, sqTail: 4, cqHead: 8, cqTail: 12, sqMask: 16, cqMask: 20, sqEntries: 24, cqEntries: 28, sqDropped: 32, sqFlags: 36, cqFlags: 40, cqOverflow: 44, cqes: 64 };
 const WRAP_START = 0xfffffffe;
 const peers = new WeakMap<IoUring, SharedRing>();
 
-function syntheticRing(): { ring: IoUring; close(): void } {
-  const sqEntries = 4;
-  const cqEntries = 8;
-  const rings = new SharedArrayBuffer(4096);
-  const sqes = new SharedArrayBuffer(4096);
-  const u = new Uint32Array(rings);
-  u[w(OFF.sqHead)] = u[w(OFF.sqTail)] = WRAP_START;
-  u[w(OFF.cqHead)] = u[w(OFF.cqTail)] = WRAP_START;
-  u[w(OFF.sqMask)] = sqEntries - 1;
-  u[w(OFF.cqMask)] = cqEntries - 1;
-  u[w(OFF.sqEntries)] = sqEntries;
-  u[w(OFF.cqEntries)] = cqEntries;
-  const params = new Uint32Array(w(PARAMS.SIZE));
-  params[w(PARAMS.sq_entries)] = sqEntries;
-  params[w(PARAMS.cq_entries)] = cqEntries;
-  params[w(PARAMS.flags)] = IORING_SETUP_SQPOLL | IORING_SETUP_NO_SQARRAY | IORING_SETUP_NO_MMAP;
-  const sq = (f: number, v: number) => (params[w(PARAMS.sq_off + f)] = v);
-  const cq = (f: number, v: number) => (params[w(PARAMS.cq_off + f)] = v);
-  sq(SQ_OFF.head, OFF.sqHead);
-  sq(SQ_OFF.tail, OFF.sqTail);
-  sq(SQ_OFF.ring_mask, OFF.sqMask);
-  sq(SQ_OFF.ring_entries, OFF.sqEntries);
-  sq(SQ_OFF.flags, OFF.sqFlags);
-  sq(SQ_OFF.dropped, OFF.sqDropped);
-  cq(CQ_OFF.head, OFF.cqHead);
-  cq(CQ_OFF.tail, OFF.cqTail);
-  cq(CQ_OFF.ring_mask, OFF.cqMask);
-  cq(CQ_OFF.ring_entries, OFF.cqEntries);
-  cq(CQ_OFF.overflow, OFF.cqOverflow);
-  cq(CQ_OFF.cqes, OFF.cqes);
-  cq(CQ_OFF.flags, OFF.cqFlags);
-  const region = (buffer: SharedArrayBuffer) => ({ buffer, byteOffset: 0, byteLength: buffer.byteLength, address: ptr(new Uint8Array(buffer)) });
+/** A 4/8-entry synthetic ring (lib/synthetic-ring.ts) whose counters start two short of 2^32. */
+function wrapRing(): { ring: IoUring; close(): void } {
   // attach() wants an fd: /dev/null stands in for the ring fd, which no syscall will ever use (no enter with SQPOLL awake)
   const fd = openSync("/dev/null", "r");
-  const shared: SharedRing = { fd, params: Array.from(params), rings: region(rings), sqes: region(sqes), role: "both" };
+  const shared = syntheticRing(4, 8, { sq: WRAP_START, cq: WRAP_START }, fd);
   const ring = IoUring.attach(shared);
   peers.set(ring, shared);
   return {
@@ -536,30 +500,11 @@ function syntheticRing(): { ring: IoUring; close(): void } {
   };
 }
 
-/** The kernel's part on the synthetic ring: consume every published SQE, post a CQE (res 0) for each. */
+/** The kernel's part on the synthetic ring: consume every published SQE, post a CQE for each. */
 function peerStep(ring: IoUring): number {
   const shared = peers.get(ring);
   if (!shared) throw new Error("peerStep: not a synthetic ring");
-  const u = new Uint32Array(shared.rings.buffer);
-  const s = new Uint32Array(shared.sqes.buffer);
-  let head = Atomics.load(u, w(OFF.sqHead));
-  const tail = Atomics.load(u, w(OFF.sqTail)); // acquire: the SQE bytes behind it are visible
-  let cqTail = Atomics.load(u, w(OFF.cqTail));
-  let n = 0;
-  while (head !== tail) {
-    const sqe = (head & 3) * 16;
-    const cqe = w(OFF.cqes) + (cqTail & 7) * 4;
-    u[cqe] = s[sqe + SQW.userData]!;
-    u[cqe + 1] = s[sqe + SQW.userData + 1]!;
-    u[cqe + 2] = 0;
-    u[cqe + 3] = 0;
-    head = add32(head, 1);
-    cqTail = add32(cqTail, 1);
-    n++;
-  }
-  Atomics.store(u, w(OFF.sqHead), head); // release: the slots are free again
-  Atomics.store(u, w(OFF.cqTail), cqTail); // release: the CQEs are written
-  return n;
+  return syntheticPeerStep(shared);
 }
 
 // ------------------------------------------------------------------ running

@@ -1,5 +1,6 @@
 /** Plumbing for the raw-tier suites (ops, flags, registration, setup modes, behaviour): one op at a time, pipes, TCP pairs. */
 import { expect } from "bun:test";
+import { readSync } from "node:fs";
 import { closeFd, getsockname, pipe2 } from "../ffi/syscalls.ts";
 import { AF_INET, SOCK_CLOEXEC, SOCK_STREAM } from "../lib/constants.ts";
 import { addressOf } from "../lib/memory.ts";
@@ -91,4 +92,16 @@ export function tcpPair(ring: IoUring): { listener: number; server: number; clie
   const server = got.get(0xacc)!.res;
   expect(server).toBeGreaterThanOrEqual(0);
   return { listener: l.fd, server, client };
+}
+
+/** An eventfd's counter (reading resets it), or 0 when it was not signalled since the last read. */
+export function eventfdCount(fd: number): number {
+  const b = Buffer.alloc(8);
+  try {
+    readSync(fd, b, 0, 8, null);
+  } catch (e) {
+    if ((e as { code?: string }).code === "EAGAIN") return 0;
+    throw e;
+  }
+  return Number(b.readBigUInt64LE(0));
 }

@@ -5,7 +5,7 @@
  * workers, clock.
  */
 import { afterAll, beforeAll, expect } from "bun:test";
-import { readSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventfdCreate, ioUringEnter } from "../ffi/syscalls.ts";
 import {
@@ -32,21 +32,11 @@ import {
 import { prepNop, prepOpenat, prepRead, prepReadFixed, prepRecv, prepSend, prepSocketDirectAlloc, prepWrite } from "../lib/prep.ts";
 import { IoUring } from "../lib/ring.ts";
 import { describeKernel, kernelTest as test, tempDir } from "./helpers.ts";
-import { closeAll, run, tcpPair } from "./raw-helpers.ts";
+import { closeAll, eventfdCount, run, tcpPair } from "./raw-helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function eventfdCount(fd: number): number {
-  const b = Buffer.alloc(8);
-  try {
-    readSync(fd, b, 0, 8, null);
-  } catch (e) {
-    if ((e as { code?: string }).code === "EAGAIN") return 0;
-    throw e;
-  }
-  return Number(b.readBigUInt64LE(0));
-}
 
 describeKernel("registration", () => {
   let dir: ReturnType<typeof tempDir>;

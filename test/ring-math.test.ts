@@ -11,82 +11,18 @@
  */
 import { describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
-import { ptr } from "bun:ffi";
 import { add32, sub32 } from "../lib/barrier.ts";
-import { IORING_SETUP_NO_MMAP, IORING_SETUP_NO_SQARRAY, IORING_SETUP_SQPOLL, IoUring, prepNop, type SharedRing } from "../lib/index.ts";
-import { CQ_OFF, PARAMS, SQ_OFF, w } from "../lib/layout.ts";
+import { IoUring, prepNop } from "../lib/index.ts";
+import { w } from "../lib/layout.ts";
+import { SYNTHETIC_OFF, syntheticPeerStep, syntheticRing } from "../lib/synthetic-ring.ts";
 import { prng } from "./helpers.ts";
 import { setU64 } from "../lib/sqe.ts";
 
 
-// Linux 6.x struct io_rings offsets (see the offsets io_uring_setup returns on this kernel).
-const OFF = { sqHead: 0, sqTail: 4, cqHead: 8, cqTail: 12, sqMask: 16, cqMask: 20, sqEntries: 24, cqEntries: 28, sqDropped: 32, sqFlags: 36, cqFlags: 40, cqOverflow: 44, cqes: 64 };
-
-function syntheticRing(sqEntries: number, cqEntries: number, start: { sq: number; cq: number }, fd: number): SharedRing {
-  const ringBytes = 4096 * Math.ceil((OFF.cqes + cqEntries * 16) / 4096);
-  const rings = new SharedArrayBuffer(ringBytes);
-  const sqes = new SharedArrayBuffer(4096 * Math.ceil((sqEntries * 64) / 4096));
-  const u = new Uint32Array(rings);
-  u[w(OFF.sqHead)] = u[w(OFF.sqTail)] = start.sq;
-  u[w(OFF.cqHead)] = u[w(OFF.cqTail)] = start.cq;
-  u[w(OFF.sqMask)] = sqEntries - 1;
-  u[w(OFF.cqMask)] = cqEntries - 1;
-  u[w(OFF.sqEntries)] = sqEntries;
-  u[w(OFF.cqEntries)] = cqEntries;
-  const params = new Uint32Array(w(PARAMS.SIZE));
-  params[w(PARAMS.sq_entries)] = sqEntries;
-  params[w(PARAMS.cq_entries)] = cqEntries;
-  params[w(PARAMS.flags)] = IORING_SETUP_SQPOLL | IORING_SETUP_NO_SQARRAY | IORING_SETUP_NO_MMAP;
-  const sq = (f: number, v: number) => (params[w(PARAMS.sq_off + f)] = v);
-  const cq = (f: number, v: number) => (params[w(PARAMS.cq_off + f)] = v);
-  sq(SQ_OFF.head, OFF.sqHead);
-  sq(SQ_OFF.tail, OFF.sqTail);
-  sq(SQ_OFF.ring_mask, OFF.sqMask);
-  sq(SQ_OFF.ring_entries, OFF.sqEntries);
-  sq(SQ_OFF.flags, OFF.sqFlags);
-  sq(SQ_OFF.dropped, OFF.sqDropped);
-  cq(CQ_OFF.head, OFF.cqHead);
-  cq(CQ_OFF.tail, OFF.cqTail);
-  cq(CQ_OFF.ring_mask, OFF.cqMask);
-  cq(CQ_OFF.ring_entries, OFF.cqEntries);
-  cq(CQ_OFF.overflow, OFF.cqOverflow);
-  cq(CQ_OFF.cqes, OFF.cqes);
-  cq(CQ_OFF.flags, OFF.cqFlags);
-  const region = (buffer: SharedArrayBuffer) => ({ buffer, byteOffset: 0, byteLength: buffer.byteLength, address: ptr(new Uint8Array(buffer)) });
-  return { fd, params: Array.from(params), rings: region(rings), sqes: region(sqes), role: "both" };
-}
-
-/**
- * The peer: what the kernel (an SQPOLL thread) does with the shared memory.
- * Consumes every published SQE and posts a CQE echoing user_data, with res = the SQE's len.
- * Returns how many it consumed; stops when the CQ is full (no overflow modelled here).
- */
-function peerStep(shared: SharedRing): number {
-  const u = new Uint32Array(shared.rings.buffer);
-  const s = new Uint32Array(shared.sqes.buffer);
-  const sqMask = u[w(OFF.sqMask)]!;
-  const cqMask = u[w(OFF.cqMask)]!;
-  const cqEntries = u[w(OFF.cqEntries)]!;
-  let head = Atomics.load(u, w(OFF.sqHead));
-  const tail = Atomics.load(u, w(OFF.sqTail)); // acquire: the SQE bytes are visible
-  let cqTail = Atomics.load(u, w(OFF.cqTail));
-  let n = 0;
-  while (head !== tail) {
-    if (sub32(cqTail, Atomics.load(u, w(OFF.cqHead))) >= cqEntries) break;
-    const sqe = (head & sqMask) * 16;
-    const cqe = w(OFF.cqes) + (cqTail & cqMask) * 4;
-    u[cqe] = s[sqe + 8]!; // user_data lo
-    u[cqe + 1] = s[sqe + 9]!; // user_data hi
-    u[cqe + 2] = s[sqe + 6]!; // res = len
-    u[cqe + 3] = 0;
-    cqTail = add32(cqTail, 1);
-    head = add32(head, 1);
-    n++;
-  }
-  Atomics.store(u, w(OFF.cqTail), cqTail); // release: CQEs before the tail
-  Atomics.store(u, w(OFF.sqHead), head); // release: the SQ slots are free again
-  return n;
-}
+const OFF = SYNTHETIC_OFF;
+// The peer (lib/synthetic-ring.ts) does what the kernel (an SQPOLL thread) does with the shared
+// memory: consumes every published SQE and posts a CQE echoing user_data, with res = the SQE's len.
+const peerStep = syntheticPeerStep;
 
 describe("ring math across the 2^32 wrap (no kernel)", () => {
   test("add32/sub32 wrap", () => {
