@@ -793,12 +793,7 @@ export class IoUring {
    */
   registerBuffers(buffers: ArrayBufferView[]): void {
     if (!Array.isArray(buffers)) throw invalidArgument("buffers", "Expected an array of ArrayBufferViews.", "type");
-    const table = new Uint32Array(Math.max(1, buffers.length) * w(IOVEC.SIZE));
-    buffers.forEach((b, i) => {
-      const v = asView(b, `buffers[${i}]`);
-      setU64(table, i * 4, addressOf(v));
-      setU64(table, i * 4 + 2, v.byteLength);
-    });
+    const table = iovecTable(buffers);
     this.#register(IORING_REGISTER_BUFFERS, addressOf(table), buffers.length, "registerBuffers", MEMLOCK_ADVICE);
     this.#registeredBuffers = buffers.slice();
     this.#registeredBufferTable = table;
@@ -911,12 +906,7 @@ export class IoUring {
    */
   registerBuffersUpdate(offset: number, buffers: ArrayBufferView[]): number {
     if (!Array.isArray(buffers)) throw invalidArgument("buffers", "Expected an array of ArrayBufferViews.", "type");
-    const table = new Uint32Array(Math.max(1, buffers.length) * w(IOVEC.SIZE));
-    buffers.forEach((b, i) => {
-      const v = asView(b, `buffers[${i}]`);
-      setU64(table, i * 4, addressOf(v));
-      setU64(table, i * 4 + 2, v.byteLength);
-    });
+    const table = iovecTable(buffers);
     const upd = rsrcUpdate2(offset, addressOf(table), buffers.length);
     const n = this.#register(IORING_REGISTER_BUFFERS_UPDATE, addressOf(upd), RSRC_UPDATE2_SIZE, "registerBuffersUpdate", MEMLOCK_ADVICE);
     (this.#registeredBuffers ??= []).push(...buffers);
@@ -1311,6 +1301,17 @@ function rsrcUpdate2(offset: number, data: number, nr: number): Uint32Array {
   setU64(upd, 2, data);
   upd[6] = nr;
   return upd;
+}
+
+/** A struct iovec array describing `buffers` (each checked to be a view), for buffer registration. */
+function iovecTable(buffers: ArrayBufferView[]): Uint32Array {
+  const table = new Uint32Array(Math.max(1, buffers.length) * w(IOVEC.SIZE));
+  buffers.forEach((b, i) => {
+    const v = asView(b, `buffers[${i}]`);
+    setU64(table, i * 4, addressOf(v));
+    setU64(table, i * 4 + 2, v.byteLength);
+  });
+  return table;
 }
 
 /** IORING_UNREGISTER_RING_FDS for `index`, on a ring being closed (errors ignored: the fd goes anyway). */
