@@ -297,6 +297,28 @@ interface Ctx {
 
 type Entry = ((ctx: Ctx) => Case[]) | { none: string };
 
+/** A real picture (the first of the nop scenario), and copies of it with one part broken. */
+function pictureCases(name: string, render: (p: api.RingPicture) => string): Case[] {
+  const gen = api.course(["nop"]);
+  const good = gen.next().value as api.RingPicture;
+  gen.return(undefined);
+  const broken = (patch: Record<string, unknown>) => ({ ...good, ...patch }) as never;
+  return [
+    c("(null)", () => render(null as never)),
+    c("('x')", () => render("x" as never)),
+    c("({})", () => render({} as never)),
+    c("(counters missing)", () => render(broken({ counters: undefined }))),
+    c("(counters.sqHead NaN)", () => render(broken({ counters: { ...good.counters, sqHead: Number.NaN } }))),
+    c("(sq not an array)", () => render(broken({ sq: "x" }))),
+    c("(sq empty)", () => render(broken({ sq: [] }))),
+    c("(sq of 3 slots: markers need a power of two)", () => render(broken({ sq: good.sq.slice(0, 3) }))),
+    c("(a slot without lines)", () => render(broken({ cq: good.cq.map((s) => ({ ...s, lines: undefined })) }))),
+    c("(a slot with an unknown state)", () => render(broken({ cq: good.cq.map((s) => ({ ...s, state: "bogus" })) }))),
+    c("(title a number)", () => render(broken({ title: 42 }))),
+    c(`(the real picture) draws it (${name})`, () => render(good), (v) => typeof v === "string" && v.includes("SQ[0]") && v.includes("CQ[7]")),
+  ];
+}
+
 const c = (label: string, call: () => unknown, returns?: (v: unknown) => boolean): Case => ({ label, call, ...(returns ? { returns } : {}) });
 const eq = (x: unknown) => (v: unknown) => v === x;
 
@@ -491,6 +513,98 @@ const SWEEP: Record<string, Entry> = {
     c(".write('x')", () => x.file.write("x" as never)),
     c(".readv('x')", () => x.file.readv("x" as never)),
     c(".truncate(NaN)", () => x.file.truncate(Number.NaN)),
+  ],
+  OpenHow: () => [
+    c("(flags NaN)", () => new api.OpenHow(Number.NaN)),
+    c("(flags a string)", () => new api.OpenHow("0" as never)),
+    c("(mode an object)", () => new api.OpenHow(0, {} as never)),
+    c("(resolve 2^64)", () => new api.OpenHow(0, 0, 2 ** 64)),
+    c("(resolve Infinity)", () => new api.OpenHow(0, 0, Number.POSITIVE_INFINITY)),
+  ],
+  MsgHdr: () => [
+    c("(iov a string)", () => new api.MsgHdr("x" as never)),
+    c("(iov a plain object)", () => new api.MsgHdr({ address: 8, length: 1 } as never)),
+    c("(iov a Timespec)", () => new api.MsgHdr(new api.Timespec(1) as never)),
+    ...BAD_BUFFERS.map(([what, make]) => c(`(name ${what})`, () => new api.MsgHdr(null, make() as never))),
+    ...BAD_BUFFERS.map(([what, make]) => c(`(control ${what})`, () => new api.MsgHdr(null, null, make() as never))),
+  ],
+  FutexWaitv: () => {
+    const word = () => new Uint32Array(1);
+    return [
+      c("([])", () => new api.FutexWaitv([])),
+      c("(null)", () => new api.FutexWaitv(null as never)),
+      c("(a string)", () => new api.FutexWaitv("x" as never)),
+      c("([null])", () => new api.FutexWaitv([null as never])),
+      c("([42])", () => new api.FutexWaitv([42 as never])),
+      c("(word a plain array)", () => new api.FutexWaitv([{ word: [0] as never, val: 0 }])),
+      c("(word an Int32Array)", () => new api.FutexWaitv([{ word: new Int32Array(1) as never, val: 0 }])),
+      c("(word empty)", () => new api.FutexWaitv([{ word: new Uint32Array(0), val: 0 }])),
+      c("(word detached)", () => {
+        const w = new Uint32Array(1);
+        structuredClone(w, { transfer: [w.buffer] });
+        return new api.FutexWaitv([{ word: w, val: 0 }]);
+      }),
+      c("(word resizable)", () => new api.FutexWaitv([{ word: new Uint32Array(new ArrayBuffer(4, { maxByteLength: 64 })), val: 0 }])),
+      ...BAD_NUMBERS.map(([what, v]) => c(`(val ${what})`, () => new api.FutexWaitv([{ word: word(), val: v as never }]))),
+      c("(val -1)", () => new api.FutexWaitv([{ word: word(), val: -1 }])),
+      c("(val 2^32: the futex word is 32 bits)", () => new api.FutexWaitv([{ word: word(), val: 2 ** 32 }])),
+      c("(val 1.5)", () => new api.FutexWaitv([{ word: word(), val: 1.5 }])),
+      ...BAD_NUMBERS.map(([what, v]) => c(`(flags ${what})`, () => new api.FutexWaitv([{ word: word(), val: 0, flags: v as never }]))),
+      c("(129 entries: FUTEX_WAITV_MAX is 128)", () => new api.FutexWaitv(Array.from({ length: 129 }, () => ({ word: word(), val: 0 })))),
+    ];
+  },
+  EpollEvents: () => {
+    const ev = () => new api.EpollEvents(2);
+    return [
+      ...BAD_NUMBERS.map(([what, v]) => c(`(${what})`, () => new api.EpollEvents(v as never))),
+      c("(0)", () => new api.EpollEvents(0)),
+      c("(-1)", () => new api.EpollEvents(-1)),
+      c("(1.5)", () => new api.EpollEvents(1.5)),
+      c("(2^40)", () => new api.EpollEvents(2 ** 40)),
+      c(".events(-1)", () => ev().events(-1)),
+      c(".events(2) past the end", () => ev().events(2)),
+      c(".events(NaN)", () => ev().events(Number.NaN)),
+      c(".data(1.5)", () => ev().data(1.5)),
+      c(".data('0')", () => ev().data("0" as never)),
+      c(".set(2, …) past the end", () => ev().set(2, 1, 0)),
+      c(".set(0, NaN, 0)", () => ev().set(0, Number.NaN, 0)),
+      c(".set(0, 2^40, 0)", () => ev().set(0, 2 ** 40, 0)),
+      c(".set(0, 1, NaN)", () => ev().set(0, 1, Number.NaN)),
+      c(".set(0, 1, -1)", () => ev().set(0, 1, -1)),
+      c(".set(0, 1, 1.5)", () => ev().set(0, 1, 1.5)),
+      c(".set(0, 1, 2^64 as a bigint)", () => ev().set(0, 1, 2n ** 64n)),
+      c(".set(0, 1, 'x')", () => ev().set(0, 1, "x" as never)),
+    ];
+  },
+  course: () => [
+    c("('nop': a string, not a list)", () => api.course("nop" as never)),
+    c("(['bogus'])", () => api.course(["bogus"])),
+    c("([42])", () => api.course([42 as never])),
+    c("(null)", () => api.course(null as never)),
+    c("({})", () => api.course({} as never)),
+    c("(['nop', '__proto__'])", () => api.course(["nop", "__proto__"])),
+  ],
+  formatTraceEvent: () => [
+    c("(null)", () => api.formatTraceEvent(null as never)),
+    c("('sqe')", () => api.formatTraceEvent("sqe" as never)),
+    c("({})", () => api.formatTraceEvent({} as never)),
+    c("({ type: 'bogus' })", () => api.formatTraceEvent({ type: "bogus", ring: 3, seq: 0 } as never)),
+    c("({ type: 'toString' })", () => api.formatTraceEvent({ type: "toString", ring: 3, seq: 0 } as never)),
+    c("({ type: 'sqe' } without its fields)", () => api.formatTraceEvent({ type: "sqe", ring: 3, seq: 0 } as never)),
+    c("({ type: 'enter', flagNames: 'x' })", () =>
+      api.formatTraceEvent({ type: "enter", ring: 3, seq: 0, toSubmit: 1, minComplete: 0, flags: 0, flagNames: "x", result: 1 } as never),
+    ),
+  ],
+  renderText: () => pictureCases("renderText", api.renderText),
+  renderSvg: () => pictureCases("renderSvg", api.renderSvg),
+  traceWriter: () => [
+    c("(null)", () => api.traceWriter(null as never)),
+    c("('json')", () => api.traceWriter("json" as never)),
+    ...BAD_NUMBERS.map(([what, v]) => c(`({ fd: ${what} })`, () => api.traceWriter({ fd: v as never }))),
+    c("({ fd: -1 })", () => api.traceWriter({ fd: -1 })),
+    c("({ fd: 1.5 })", () => api.traceWriter({ fd: 1.5 })),
+    c("({ json: 'yes' })", () => api.traceWriter({ json: "yes" as never })),
+    c("({ bogus: 1 })", () => api.traceWriter({ bogus: 1 } as never)),
   ],
   UringStats: { none: "a plain record filled by parseStatx (swept there); its methods take no input" },
   parseStatxUnused: { none: "placeholder" },
