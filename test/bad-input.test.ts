@@ -10,10 +10,10 @@
  * Methods of IoUring, Uring and UringFile are swept on a closed object, all of them, by enumeration.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as api from "../lib/index.ts";
-import { CLI_FLAGS, main, parseCpArgs } from "../lib/cli.ts";
+import { CLI_FLAGS, type CliFlag, main, parseCpArgs } from "../lib/cli.ts";
 import { kernelTest, tempDir, unavailable } from "./helpers.ts";
 
 // ------------------------------------------------------------------ what counts as clear
@@ -800,60 +800,105 @@ test("CLI: every command in the help has its flags in CLI_FLAGS, and every flag 
   expect(problems).toEqual([]);
 });
 
-test("CLI: every flag of every command with bad values → exit 2 and a message naming it, never a crash", async () => {
-  const problems: string[] = [];
-  let swept = 0;
-  for (const [cmd, flags] of Object.entries(CLI_FLAGS)) {
-    for (const { flag, value } of flags) {
-      const long = flag.startsWith("--");
-      // a switch given a value
-      if (long && value === "none") {
-        const r = await runMain([cmd, `${flag}=yes`, "a", "b"]);
-        swept++;
-        if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=yes: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
-      }
-      if (value === "none") continue;
-      // a value option with nothing after it
-      if (value === "required") {
-        const r = await runMain([cmd, flag]);
-        swept++;
-        if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag} (no value): exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
-      }
-      for (const bad of BAD_VALUES) {
-        if (cmd === "demo" && flag === "--dir" && bad !== "") continue; // any non-empty string is a directory name
-        if (cmd === "cp") {
-          // cp's parser, directly: it must refuse the value, naming the flag
-          swept++;
-          try {
-            parseCpArgs([`${flag}=${bad}`, "a", "b"]);
-            problems.push(`cp ${flag}=${JSON.stringify(bad)}: accepted`);
-          } catch (e) {
-            const why = (e as Error).name === "CliError" && (e as Error).message.includes(flag) ? null : `${(e as Error).name}: ${(e as Error).message}`;
-            if (why) problems.push(`cp ${flag}=${JSON.stringify(bad)}: ${why}`);
-          }
-          continue;
-        }
-        swept++;
-        const r = await runMain([cmd, `${flag}=${bad}`]);
-        if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
-      }
-    }
-    // a value with a NUL byte (only a programmatic main() can pass one; argv cannot)
-    for (const { flag, value } of flags) {
-      if (value === "none") continue;
-      swept++;
-      const o = await outcome(() => runMain([cmd, `${flag}=x\0y`, ...(cmd === "cp" ? ["a", "b"] : [])]));
-      const r = o.value as { code: number; err: string } | undefined;
-      if (o.threw) problems.push(`${cmd} ${flag}=<NUL>: main() threw ${(o.error as Error).message.slice(0, 80)}`);
-      else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=<NUL>: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
-    }
-    // an unknown flag, for every command
-    const r = await runMain([cmd, "--no-such-flag"]);
-    swept++;
-    if (r.code !== 2 || !r.err.includes("--no-such-flag")) problems.push(`${cmd} --no-such-flag: exit ${r.code}`);
+/**
+ * Run `fn` in a fresh temporary working directory: a value the CLI wrongly takes as a file name
+ * ("abc", "-1") is then written there, not into the repository, and the directory is removed after.
+ */
+async function inTempCwd<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = tempDir("bun-uring-cli-sweep-");
+  const saved = process.cwd();
+  process.chdir(dir.path);
+  try {
+    return await fn(dir.path);
+  } finally {
+    process.chdir(saved);
+    dir.cleanup();
   }
-  expect(problems).toEqual([]);
-  expect(swept).toBeGreaterThan(60);
+}
+
+test("CLI: every flag of every command with bad values → exit 2 and a message naming it, never a crash", async () => {
+  await inTempCwd(async (cwd) => {
+    // trace gets a real script, so a bad --output that slips through runs it and exits 0: caught
+    const script = join(cwd, "ok.ts");
+    writeFileSync(script, "process.exit(0);\n");
+    writeFileSync(join(cwd, "regular-file"), "x");
+    const operands: Record<string, string[]> = { cp: ["a", "b"], trace: [script] };
+    // what a wrong value is depends on what the value is (CliFlag.kind in lib/cli.ts)
+    const badFor = (kind: CliFlag["kind"]): string[] =>
+      kind === "file"
+        ? ["", cwd, join(cwd, "missing", "out")] // empty, a directory, a missing parent
+        : kind === "dir"
+          ? ["", join(cwd, "regular-file"), join(cwd, "missing")] // empty, not a directory, missing
+          : BAD_VALUES;
+    const problems: string[] = [];
+    let swept = 0;
+    for (const [cmd, flags] of Object.entries(CLI_FLAGS)) {
+      const ops = operands[cmd] ?? [];
+      for (const { flag, value, kind } of flags) {
+        const long = flag.startsWith("--");
+        if (value !== "none" && !kind) problems.push(`${cmd} ${flag}: takes a value but has no kind in CLI_FLAGS`);
+        // a switch given a value
+        if (long && value === "none") {
+          const r = await runMain([cmd, `${flag}=yes`, "a", "b"]);
+          swept++;
+          if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=yes: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
+        }
+        if (value === "none") continue;
+        // a value option with nothing after it
+        if (value === "required") {
+          const r = await runMain([cmd, flag]);
+          swept++;
+          if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag} (no value): exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
+        }
+        for (const bad of badFor(kind)) {
+          if (cmd === "cp") {
+            // cp's parser, directly: it must refuse the value, naming the flag
+            swept++;
+            try {
+              parseCpArgs([`${flag}=${bad}`, "a", "b"]);
+              problems.push(`cp ${flag}=${JSON.stringify(bad)}: accepted`);
+            } catch (e) {
+              const why = (e as Error).name === "CliError" && (e as Error).message.includes(flag) ? null : `${(e as Error).name}: ${(e as Error).message}`;
+              if (why) problems.push(`cp ${flag}=${JSON.stringify(bad)}: ${why}`);
+            }
+            continue;
+          }
+          swept++;
+          const o = await outcome(() => runMain([cmd, `${flag}=${bad}`, ...ops]));
+          const r = o.value as { code: number; err: string } | undefined;
+          if (o.threw) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: main() threw ${(o.error as Error).message.slice(0, 80)}`);
+          else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
+        }
+      }
+      // a value with a NUL byte (only a programmatic main() can pass one; argv cannot)
+      for (const { flag, value } of flags) {
+        if (value === "none") continue;
+        swept++;
+        const o = await outcome(() => runMain([cmd, `${flag}=x\0y`, ...ops]));
+        const r = o.value as { code: number; err: string } | undefined;
+        if (o.threw) problems.push(`${cmd} ${flag}=<NUL>: main() threw ${(o.error as Error).message.slice(0, 80)}`);
+        else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=<NUL>: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
+      }
+      // an unknown flag, for every command
+      const r = await runMain([cmd, "--no-such-flag", ...ops]);
+      swept++;
+      if (r.code !== 2 || !r.err.includes("--no-such-flag")) problems.push(`${cmd} --no-such-flag: exit ${r.code}`);
+    }
+    expect(problems).toEqual([]);
+    expect(swept).toBeGreaterThan(60);
+    // nothing the sweep passed was written as a file: only the two files made above are here
+    expect(readdirSync(cwd).sort()).toEqual(["ok.ts", "regular-file"]);
+  });
+});
+
+kernelTest("CLI: FILE values are file names: learn --svg=-1 and --svg=NaN write those files", async () => {
+  await inTempCwd(async (cwd) => {
+    for (const name of ["-1", "NaN", join(cwd, "sub.svg")]) {
+      const r = await runMain(["learn", "--scenario=nop", "--steps=1", `--svg=${name}`]);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(cwd, name.startsWith("/") ? "sub.svg" : name), "utf8")).toContain("<svg");
+    }
+  });
 });
 
 test("CLI: cp operands with NUL bytes are usage errors (exit 2), not an exception out of main()", async () => {
