@@ -113,8 +113,8 @@ import {
   type IoringOpName,
 } from "./constants.ts";
 import { invalidArgument } from "./errors.ts";
-import { addressOf, addressOfOwned } from "./memory.ts";
-import { EPOLL_EVENT_SIZE, type FutexWaitv, type IoVecs, type MsgHdr, OpenHow, type Timespec } from "./structs.ts";
+import { addressOf, addressOfOwned, describe } from "./memory.ts";
+import { EPOLL_EVENT_SIZE, FutexWaitv, IoVecs, MsgHdr, OpenHow, SIGINFO_SIZE, Timespec } from "./structs.ts";
 import { checkUserData, setU64, Sqe, SQW, type U64 } from "./sqe.ts";
 
 // ================================================================ the common body, paths
@@ -211,6 +211,37 @@ function keepAll(sqe: Sqe, ...bytes: Uint8Array[]): void {
 /** An address for a view the caller owns (touches `.buffer` first), or 0 for null. */
 function addrOrNull(view: ArrayBufferView | null): number {
   return view ? addressOf(view) : 0;
+}
+
+/**
+ * A struct argument must be the library's class: a look-alike `{ address, length }` or another
+ * struct (a Timespec where a msghdr goes) would hand the kernel memory of the wrong shape and size.
+ */
+function expectStruct(value: unknown, cls: abstract new (...args: never[]) => unknown, name: string): void {
+  if (!(value instanceof cls)) throw invalidArgument(name, `Expected ${/^[AEIOU]/.test(cls.name) ? "an" : "a"} ${cls.name}; got ${describe(value)}.`, "type");
+}
+
+/** A 32-bit fd for a field prepRw does not check (splice_fd_in, addr3, off): NaN or 1.5 would go in as 0 or 1. */
+function checkFd(fd: number, name: string): void {
+  if ((fd | 0) !== fd) throw invalidArgument(name, `Expected a 32-bit integer; got ${String(fd)}.`, typeof fd === "number" ? "range" : "type");
+}
+
+/** The bytes of one or more struct epoll_event: an EpollEvents (or `{ bytes }`) or a view, at least one event long. */
+function epollView(ev: unknown, name: string): ArrayBufferView {
+  const bytes = ev !== null && typeof ev === "object" && !ArrayBuffer.isView(ev) ? (ev as { bytes?: unknown }).bytes : ev;
+  if (!ArrayBuffer.isView(bytes)) throw invalidArgument(name, `Expected an EpollEvents or a view of struct epoll_event; got ${describe(ev)}.`, "type");
+  if (bytes.byteLength < EPOLL_EVENT_SIZE) {
+    throw invalidArgument(name, `Needs room for one struct epoll_event (${EPOLL_EVENT_SIZE} bytes); got ${bytes.byteLength}.`, "range");
+  }
+  return bytes;
+}
+
+/** A futex word: a Uint32Array (or Int32Array, as Atomics.wait uses) with at least one element — the kernel reads 4 bytes. */
+function futexAddress(futex: Uint32Array | Int32Array): number {
+  if (!(futex instanceof Uint32Array || futex instanceof Int32Array) || futex.length === 0) {
+    throw invalidArgument("futex", `Expected a non-empty Uint32Array or Int32Array (the 32-bit futex word); got ${describe(futex)}.`, "type");
+  }
+  return addressOf(futex);
 }
 
 /** Set bits in the SQE's ioprio (u16 at byte 2), where send/recv/accept keep their IORING_* flags. */
@@ -590,6 +621,7 @@ export function prepSplice(sqe: Sqe, fdIn: number, offIn: U64, fdOut: number, of
  * Mirrors io_uring_prep_tee(). Linux ≥ 5.8.
  */
 export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, spliceFlags = 0): void {
+  checkFd(fdIn, "fdIn"); // splice_fd_in is not prepRw's fd: NaN would be fd 0
   prepRw(IORING_OP_TEE, sqe, fdOut, 0, nbytes, 0);
   sqe.u32[sqe.i + SQW.fileIndex] = fdIn; // splice_fd_in
   sqe.u32[sqe.i + SQW.opFlags] = spliceFlags;
@@ -914,7 +946,7 @@ export function prepPollRemove(sqe: Sqe, userData: U64): void {
  * Mirrors io_uring_prep_poll_update(). Linux ≥ 5.13.
  */
 export function prepPollUpdate(sqe: Sqe, oldUserData: U64, newUserData: U64, pollMask: number, flags: number): void {
-  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, newUserData);
+  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, checkUserData(newUserData)); // as sqe.userData takes it: -1 is not all ones
   setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(oldUserData), "oldUserData");
   sqe.u32[sqe.i + SQW.opFlags] = pollMask;
 }
@@ -925,7 +957,8 @@ export function prepPollUpdate(sqe: Sqe, oldUserData: U64, newUserData: U64, pol
  * **Safety**: keep `ev` referenced until the CQE.
  */
 export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev: { bytes: Uint8Array } | ArrayBufferView | null): void {
-  const view = ev === null ? null : ArrayBuffer.isView(ev) ? ev : ev.bytes;
+  checkFd(fd, "fd"); // it goes in `off`: `>>> 0` made NaN fd 0
+  const view = ev === null ? null : epollView(ev, "ev");
   prepRw(IORING_OP_EPOLL_CTL, sqe, epfd, addrOrNull(view), op, fd >>> 0);
 }
 
@@ -934,7 +967,7 @@ export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev:
  * fired. Mirrors io_uring_prep_epoll_wait(). Linux ≥ 6.15. **Safety**: keep `events` referenced until the CQE.
  */
 export function prepEpollWait(sqe: Sqe, fd: number, events: { bytes: Uint8Array } | ArrayBufferView, maxevents: number, flags = 0): void {
-  const view = ArrayBuffer.isView(events) ? events : events.bytes;
+  const view = epollView(events, "events");
   if (view.byteLength < maxevents * EPOLL_EVENT_SIZE) {
     throw invalidArgument("events", `Needs room for ${maxevents} epoll events (${maxevents * EPOLL_EVENT_SIZE} bytes); got ${view.byteLength}.`, "range");
   }
@@ -1045,6 +1078,7 @@ export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: U64
  * Mirrors io_uring_prep_msg_ring_fd(). Linux ≥ 6.0.
  */
 export function prepMsgRingFd(sqe: Sqe, fd: number, sourceFd: number, targetFd: number, data: U64, flags = 0): void {
+  checkFd(sourceFd, "sourceFd"); // a fixed-file slot in addr3: setU64 alone took 1.5 and 2^40
   prepRw(IORING_OP_MSG_RING, sqe, fd, IORING_MSG_SEND_FD, 0, data);
   setU64(sqe.u32, sqe.i + SQW.addr3, sourceFd);
   setTargetFixedFile(sqe, targetFd);
