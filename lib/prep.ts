@@ -770,7 +770,11 @@ export function prepSendto(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags
  * Mirrors io_uring_prep_send_set_addr(). Linux ≥ 6.0. **Safety**: keep `destAddr` referenced until the CQE.
  */
 export function prepSendSetAddr(sqe: Sqe, destAddr: ArrayBufferView): void {
-  setU64(sqe.u32, sqe.i + SQW.off, addressOf(destAddr));
+  // it amends an SQE without prepRw, so it makes prepRw's SQE check itself, before writing anything
+  if (!(sqe instanceof Sqe) || sqe.i + 16 > sqe.u32.length) throw badSqe(sqe);
+  const addr = addressOf(destAddr);
+  if (destAddr.byteLength > 0xffff) throw invalidArgument("destAddr", `addr_len is 16 bits: at most 65535 bytes; got ${destAddr.byteLength}.`, "range");
+  setU64(sqe.u32, sqe.i + SQW.off, addr);
   const j = sqe.i + SQW.fileIndex;
   sqe.u32[j] = (sqe.u32[j]! & 0xffff0000) | (destAddr.byteLength & 0xffff);
 }
