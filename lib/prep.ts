@@ -283,7 +283,8 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U6
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadv(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_READV, sqe, fd, iovecs?.address, iovecs?.length, offset);
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_READV, sqe, fd, iovecs.address, iovecs.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Scatter read with RWF_* flags. Mirrors io_uring_prep_readv2(). Linux ≥ 5.6. **Safety**: keep `iovecs` referenced until the CQE. */
@@ -296,7 +297,8 @@ export function prepReadv2(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, fl
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritev(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs?.address, iovecs?.length, offset);
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs.address, iovecs.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Gather write with RWF_* flags. Mirrors io_uring_prep_writev2(). Linux ≥ 5.6. **Safety**: keep `iovecs` referenced until the CQE. */
@@ -322,7 +324,8 @@ export function prepWriteFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, offse
  * Mirrors io_uring_prep_readv_fixed(). Linux ≥ 6.15. **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadvFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number, bufIndex: number): void {
-  prepRw(IORING_OP_READV_FIXED, sqe, fd, iovecs?.address, iovecs?.length, offset);
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_READV_FIXED, sqe, fd, iovecs.address, iovecs.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
 }
@@ -332,7 +335,8 @@ export function prepReadvFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritevFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number, bufIndex: number): void {
-  prepRw(IORING_OP_WRITEV_FIXED, sqe, fd, iovecs?.address, iovecs?.length, offset);
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_WRITEV_FIXED, sqe, fd, iovecs.address, iovecs.length, offset);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
 }
@@ -441,7 +445,7 @@ export function prepOpenDirect(sqe: Sqe, path: string | Uint8Array, flags: numbe
 export function prepOpenat2(sqe: Sqe, dfd: number, path: string | Uint8Array, how: OpenHow): void {
   if (!(how instanceof OpenHow)) throw invalidArgument("how", "Expected an OpenHow.", "type");
   const bytes = cString(path);
-  prepRw(IORING_OP_OPENAT2, sqe, dfd, 0, OpenHow.SIZE, how?.address);
+  prepRw(IORING_OP_OPENAT2, sqe, dfd, 0, OpenHow.SIZE, how.address);
   setPath(sqe, bytes, SQW.addr, path);
 }
 
@@ -806,13 +810,15 @@ export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView
 }
 /** sendmsg(2). Mirrors io_uring_prep_sendmsg(). Linux ≥ 5.3. **Safety**: keep `msg` referenced until the CQE. */
 export function prepSendmsg(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): void {
-  prepRw(IORING_OP_SENDMSG, sqe, fd, msg?.address, 1, 0);
+  expectStruct(msg, MsgHdr, "msg");
+  prepRw(IORING_OP_SENDMSG, sqe, fd, msg.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
 /** recvmsg(2); after the CQE, `msg.namelen` and `msg.flags` hold what the kernel wrote. Mirrors io_uring_prep_recvmsg(). Linux ≥ 5.3. **Safety**: keep `msg` referenced until the CQE. */
 export function prepRecvmsg(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): void {
-  prepRw(IORING_OP_RECVMSG, sqe, fd, msg?.address, 1, 0);
+  expectStruct(msg, MsgHdr, "msg");
+  prepRw(IORING_OP_RECVMSG, sqe, fd, msg.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -987,7 +993,8 @@ export function prepEpollWait(sqe: Sqe, fd: number, events: { bytes: Uint8Array 
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeout(sqe: Sqe, ts: Timespec, count = 0, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts?.address, 1, count);
+  expectStruct(ts, Timespec, "ts");
+  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts.address, 1, count);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 /** Remove the timeout whose user_data is `userData` (res −ENOENT: not found, −EALREADY: firing). Mirrors io_uring_prep_timeout_remove(). Linux ≥ 5.5. */
@@ -1003,7 +1010,8 @@ export function prepTimeoutRemove(sqe: Sqe, userData: U64, flags = 0): void {
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeoutUpdate(sqe: Sqe, ts: Timespec, userData: U64, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, ts?.address);
+  expectStruct(ts, Timespec, "ts");
+  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, ts.address);
   setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
   sqe.u32[sqe.i + SQW.opFlags] = (flags | IORING_TIMEOUT_UPDATE) >>> 0;
 }
@@ -1014,7 +1022,8 @@ export function prepTimeoutUpdate(sqe: Sqe, ts: Timespec, userData: U64, flags =
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
-  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts?.address, 1, 0);
+  expectStruct(ts, Timespec, "ts");
+  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts.address, 1, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
@@ -1130,7 +1139,8 @@ export function prepFutexWake(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64,
  * Linux ≥ 6.7. **Safety**: keep `futexv` referenced until the CQE.
  */
 export function prepFutexWaitv(sqe: Sqe, futexv: FutexWaitv, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, futexv?.address, futexv?.length, 0);
+  expectStruct(futexv, FutexWaitv, "futexv");
+  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, futexv.address, futexv.length, 0);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
 }
 
