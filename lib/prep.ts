@@ -385,17 +385,29 @@ export function prepFadvise64(sqe: Sqe, fd: number, offset: U64, len: U64, advic
 }
 
 /**
+ * madvise's `addr`: as in C, a pointer — a number (e.g. `allocShared().address`: madvise wants page
+ * alignment, which a typed array rarely has) or a view. A number must be a plausible address
+ * (an integer ≥ 0): NaN, −1 or 1.5 would advise on memory nobody meant.
+ */
+function madviseAddress(addr: number | ArrayBufferView): number {
+  if (typeof addr !== "number") return addressOf(addr);
+  if (!Number.isSafeInteger(addr) || addr < 0) throw invalidArgument("addr", `Expected an address (an integer ≥ 0) or a view; got ${addr}.`, "range");
+  return addr;
+}
+
+/**
  * madvise(2) over `length` bytes at `addr` (an address, page-aligned, or a view starting on a page).
+ * **Safety**: a number `addr` is not checked against anything you own: MADV_DONTNEED there zeroes the pages.
  * Mirrors io_uring_prep_madvise(). Linux ≥ 5.6.
  */
 export function prepMadvise(sqe: Sqe, addr: number | ArrayBufferView, length: number, advice: number): void {
-  prepRw(IORING_OP_MADVISE, sqe, -1, typeof addr === "number" ? addr : addressOf(addr), length, 0);
+  prepRw(IORING_OP_MADVISE, sqe, -1, madviseAddress(addr), length, 0);
   sqe.u32[sqe.i + SQW.opFlags] = advice;
 }
 
 /** madvise(2) with a 64-bit length (in `off`). Mirrors io_uring_prep_madvise64(). Linux ≥ 6.7. */
 export function prepMadvise64(sqe: Sqe, addr: number | ArrayBufferView, length: U64, advice: number): void {
-  prepRw(IORING_OP_MADVISE, sqe, -1, typeof addr === "number" ? addr : addressOf(addr), 0, length);
+  prepRw(IORING_OP_MADVISE, sqe, -1, madviseAddress(addr), 0, length);
   sqe.u32[sqe.i + SQW.opFlags] = advice;
 }
 
