@@ -648,7 +648,7 @@ export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, s
  * Mirrors io_uring_prep_pipe(). Linux ≥ 6.16. **Safety**: keep `fds` referenced until the CQE.
  */
 export function prepPipe(sqe: Sqe, fds: Int32Array, pipeFlags = 0): void {
-  if (!(fds instanceof Int32Array) || fds.length < 2) throw invalidArgument("fds", "Expected an Int32Array of at least 2 elements.", "type");
+  if (!(fds instanceof Int32Array) || fds.length < 2) throw invalidArgument("fds", `Expected an Int32Array of at least 2 elements; got ${describe(fds)}${fds instanceof Int32Array ? ` of ${fds.length}` : ""}.`, "type");
   prepRw(IORING_OP_PIPE, sqe, 0, addressOf(fds), 0, 0);
   sqe.u32[sqe.i + SQW.opFlags] = pipeFlags;
 }
@@ -670,7 +670,11 @@ export function prepPipeDirect(sqe: Sqe, fds: Int32Array, pipeFlags: number, fil
  * Mirrors io_uring_prep_files_update(). Linux ≥ 5.6. **Safety**: keep `fds` referenced until the CQE.
  */
 export function prepFilesUpdate(sqe: Sqe, fds: Int32Array, offset: number): void {
-  if (!(fds instanceof Int32Array)) throw invalidArgument("fds", "Expected an Int32Array.", "type");
+  if (!(fds instanceof Int32Array) || fds.length === 0) throw invalidArgument("fds", `Expected a non-empty Int32Array; got ${describe(fds)}.`, "type");
+  // a slot number, or IORING_FILE_INDEX_ALLOC (~0U, also as -1): `>>> 0` alone made NaN slot 0
+  if (!Number.isInteger(offset) || offset < -1 || offset > 0xffffffff) {
+    throw invalidArgument("offset", `Expected a slot 0…2^32-2 or IORING_FILE_INDEX_ALLOC; got ${String(offset)}.`, typeof offset === "number" ? "range" : "type");
+  }
   prepRw(IORING_OP_FILES_UPDATE, sqe, -1, addressOf(fds), fds.length, offset >>> 0);
 }
 
@@ -1123,6 +1127,9 @@ export function prepMsgRingFdAlloc(sqe: Sqe, fd: number, sourceFd: number, data:
  * **Safety**: keep `infop` referenced until the CQE.
  */
 export function prepWaitid(sqe: Sqe, idtype: number, id: number, infop: ArrayBufferView | null, options: number, flags = 0): void {
+  if (infop !== null && ArrayBuffer.isView(infop) && infop.byteLength < SIGINFO_SIZE) {
+    throw invalidArgument("infop", `The kernel writes a siginfo_t of ${SIGINFO_SIZE} bytes; got ${infop.byteLength}.`, "range");
+  }
   prepRw(IORING_OP_WAITID, sqe, id, 0, idtype, addrOrNull(infop));
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   sqe.u32[sqe.i + SQW.fileIndex] = options;
@@ -1133,15 +1140,15 @@ export function prepWaitid(sqe: Sqe, idtype: number, id: number, infop: ArrayBuf
  * for all). `futexFlags`: FUTEX2_SIZE_U32 | FUTEX2_PRIVATE. Mirrors io_uring_prep_futex_wait(). Linux ≥ 6.7.
  * **Safety**: keep `futex` referenced until the CQE (a Uint32Array over a SharedArrayBuffer works across threads).
  */
-export function prepFutexWait(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAIT, sqe, futexFlags, addressOf(futex), 0, val);
+export function prepFutexWait(sqe: Sqe, futex: Uint32Array | Int32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
+  prepRw(IORING_OP_FUTEX_WAIT, sqe, futexFlags, futexAddress(futex), 0, val);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   setU64(sqe.u32, sqe.i + SQW.addr3, mask);
 }
 
 /** Wake up to `val` waiters on the futex word `futex[0]`; res is how many woke. Mirrors io_uring_prep_futex_wake(). Linux ≥ 6.7. */
-export function prepFutexWake(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAKE, sqe, futexFlags, addressOf(futex), 0, val);
+export function prepFutexWake(sqe: Sqe, futex: Uint32Array | Int32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
+  prepRw(IORING_OP_FUTEX_WAKE, sqe, futexFlags, futexAddress(futex), 0, val);
   sqe.u32[sqe.i + SQW.opFlags] = flags;
   setU64(sqe.u32, sqe.i + SQW.addr3, mask);
 }
