@@ -139,31 +139,59 @@ function paramNames(fn: Function): { name: string; optional: boolean }[] {
   return parts.map((p) => ({ name: p.split("=")[0]!.trim(), optional: p.includes("=") }));
 }
 
-type Kind = "sqe" | "fd" | "buffer" | "path" | "number" | "u64" | "ts" | "iovecs" | "userData" | "other";
+type Kind =
+  | "sqe"
+  | "fd"
+  | "buffer"
+  | "address"
+  | "path"
+  | "number"
+  | "u64"
+  | "ts"
+  | "iovecs"
+  | "struct"
+  | "fds"
+  | "futex"
+  | "epoll"
+  | "userData"
+  | "other";
 
-/** What a prep* parameter is, by its liburing name. */
-function kindOf(name: string): Kind {
+/** What a prep* parameter is, by its liburing name (and, where one name means two things, the helper). */
+function kindOf(name: string, prep = ""): Kind {
   if (name === "sqe") return "sqe";
-  if (/^(fd|dfd|sockfd|olddfd|newdfd|newdirfd|dirfd|fdIn|fdOut)$/.test(name)) return "fd";
-  if (/^(buf|statxbuf|addr|buffer)$/.test(name)) return "buffer";
-  if (/path$|^target$/i.test(name)) return "path";
-  if (/^(offset|off|offIn|offOut)$/.test(name)) return "u64";
-  if (/^(len|nbytes)$/.test(name)) return "number";
+  if (/^(fd|dfd|sockfd|olddfd|newdfd|newdirfd|dirfd|fdIn|fdOut|epfd|sourceFd)$/.test(name)) return "fd";
+  // madvise takes a pointer, as in C: a number (e.g. Region.address of allocShared) or a view
+  if (name === "addr" && prep.startsWith("prepMadvise")) return "address";
+  if (/^(buf|statxbuf|addr|buffer|value|destAddr|infop)$/.test(name)) return "buffer";
+  // xattr names are C strings like paths
+  if (/path$|^target$/i.test(name) || (name === "name" && /xattr$/i.test(prep))) return "path";
+  if (/^(offset|off|offIn|offOut|val|mask|data)$/.test(name)) return "u64";
+  if (/^(len|nbytes|length|maxevents)$/.test(name)) return "number";
   if (name === "ts") return "ts";
   if (name === "iovecs") return "iovecs";
-  if (name === "userData") return "userData";
+  // struct open_how / msghdr / futex_waitv arrays: the library's classes, nothing else
+  if (name === "futexv" || name === "msg" || (name === "how" && prep.startsWith("prepOpenat2"))) return "struct";
+  if (name === "fds") return "fds";
+  if (name === "futex") return "futex";
+  if (name === "ev" || name === "events") return "epoll";
+  if (/^(userData|oldUserData|newUserData)$/.test(name)) return "userData";
   return "other";
 }
+
+/** The least a buffer parameter must hold: the kernel writes that many bytes whatever its length. */
+const MIN_BYTES: Record<string, number> = { statxbuf: 256, infop: 128 };
 
 /** A valid value for each kind (no kernel ever sees these SQEs: they are never submitted). */
 function validFor(kind: Kind, name: string): unknown {
   switch (kind) {
     case "fd":
       return 3;
+    case "address":
+      return 4096;
     case "buffer":
-      return name === "statxbuf" ? new Uint8Array(256) : name === "addr" ? api.sockaddr("127.0.0.1", 80) : new Uint8Array(16);
+      return name in MIN_BYTES ? new Uint8Array(MIN_BYTES[name]!) : name === "addr" || name === "destAddr" ? api.sockaddr("127.0.0.1", 80) : new Uint8Array(16);
     case "path":
-      return "some/file";
+      return name === "name" ? "user.test" : "some/file";
     case "number":
     case "u64":
       return 8;
@@ -171,6 +199,14 @@ function validFor(kind: Kind, name: string): unknown {
       return new api.Timespec(1);
     case "iovecs":
       return new api.IoVecs([new Uint8Array(4)]);
+    case "struct":
+      return name === "futexv" ? new api.FutexWaitv([{ word: new Uint32Array(1), val: 0 }]) : name === "msg" ? new api.MsgHdr(null) : new api.OpenHow();
+    case "fds":
+      return new Int32Array(2);
+    case "futex":
+      return new Uint32Array(1);
+    case "epoll":
+      return new api.EpollEvents(name === "ev" ? 1 : 8);
     case "userData":
       return 7;
     default:
@@ -189,7 +225,7 @@ interface PrepPlan {
 
 /** Find a valid argument list for a prep helper; null if none of the candidates works. */
 function planPrep(fn: Function, newSqe: () => api.Sqe): PrepPlan | string {
-  const params = paramNames(fn).map((p) => ({ ...p, kind: kindOf(p.name) }));
+  const params = paramNames(fn).map((p) => ({ ...p, kind: kindOf(p.name, fn.name) }));
   if (params[0]?.kind !== "sqe") return "its first parameter is not `sqe`";
   const valid = params.map((p) => (p.kind === "sqe" ? null : p.optional && p.kind === "other" ? undefined : validFor(p.kind, p.name)));
   const works = () => {
@@ -246,14 +282,68 @@ function prepCases(name: string, fn: Function, plan: PrepPlan, newSqe: () => api
         break;
       case "buffer":
         for (const [what, make] of BAD_BUFFERS) cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
+        if (p.name in MIN_BYTES) {
+          const n = MIN_BYTES[p.name]! - 1;
+          cases.push({ label: `${p.name} = ${n} bytes (the kernel writes ${n + 1})`, call: () => fn(newSqe(), ...arg(new Uint8Array(n)).slice(1)) });
+        }
         break;
       case "path":
         for (const [what, v] of BAD_PATHS) cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
         break;
       case "ts":
       case "iovecs":
-        for (const [what, v] of [["null", null], ["a plain object", {}], ["a Uint8Array", new Uint8Array(16)]] as [string, unknown][]) {
+      case "struct": {
+        // an object that only looks like the struct ({ address, length }) or is another struct would
+        // hand the kernel memory of the wrong shape and size
+        const wrongStruct = p.kind === "ts" ? new api.OpenHow() : new api.Timespec(1);
+        for (const [what, v] of [
+          ["null", null],
+          ["a plain object", {}],
+          ["a Uint8Array", new Uint8Array(64)],
+          ["a look-alike { address, length }", { address: 4096, length: 1 }],
+          [`another struct (${wrongStruct.constructor.name})`, wrongStruct],
+        ] as [string, unknown][]) {
           cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+        }
+        break;
+      }
+      case "address":
+        for (const [what, v] of [...BAD_NUMBERS, ["-4096", -4096], ["1.5", 1.5], ["2^64", 2 ** 64], ["null", null]] as [string, unknown][]) {
+          cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+        }
+        for (const [what, make] of BAD_BUFFERS) {
+          if (what !== "a number") cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
+        }
+        break;
+      case "fds": {
+        const detached = new Int32Array(2);
+        structuredClone(detached, { transfer: [detached.buffer] });
+        const bad: [string, unknown][] = [
+          ["null", null],
+          ["a number", 3],
+          ["a plain array", [3, 4]],
+          ["a Uint32Array", new Uint32Array(2)],
+          ["an empty Int32Array", new Int32Array(0)],
+          ["a detached Int32Array", detached],
+          ["a resizable Int32Array", new Int32Array(new ArrayBuffer(8, { maxByteLength: 64 }))],
+        ];
+        if (name.startsWith("prepPipe")) bad.push(["an Int32Array of 1 (a pipe has two ends)", new Int32Array(1)]);
+        for (const [what, v] of bad) cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+        break;
+      }
+      case "futex":
+        for (const [what, make] of [...BAD_BUFFERS, ["a Uint8Array (the futex word is 4 bytes)", () => new Uint8Array(4)], ["an empty Uint32Array", () => new Uint32Array(0)], ["null", () => null]] as [string, () => unknown][]) {
+          cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
+        }
+        break;
+      case "epoll":
+        for (const [what, make] of [
+          ...BAD_BUFFERS,
+          ["{ bytes: 'x' }", () => ({ bytes: "x" })],
+          ["a 4-byte view (an epoll_event is 12)", () => new Uint8Array(4)],
+          ...(p.name === "events" ? [["null", () => null]] : []),
+        ] as [string, () => unknown][]) {
+          cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
         }
         break;
       case "userData":
