@@ -111,7 +111,7 @@ const BAD_PATHS: [string, unknown][] = [
 // ------------------------------------------------------------------ the generic prep* sweep
 
 /** The parameter names of a function, from its source (defaults stripped). */
-function paramNames(fn: Function): { name: string; optional: boolean }[] {
+function paramNames(fn: Function): { name: string; optional: boolean; fallback?: string }[] {
   const src = Function.prototype.toString.call(fn);
   const open = src.indexOf("(");
   let depth = 0;
@@ -136,7 +136,7 @@ function paramNames(fn: Function): { name: string; optional: boolean }[] {
     } else cur += ch;
   }
   if (cur.trim()) parts.push(cur);
-  return parts.map((p) => ({ name: p.split("=")[0]!.trim(), optional: p.includes("=") }));
+  return parts.map((p) => ({ name: p.split("=")[0]!.trim(), optional: p.includes("="), fallback: p.includes("=") ? p.slice(p.indexOf("=") + 1).trim() : undefined }));
 }
 
 type Kind =
@@ -162,7 +162,7 @@ function kindOf(name: string, prep = ""): Kind {
   if (/^(fd|dfd|sockfd|olddfd|newdfd|newdirfd|dirfd|fdIn|fdOut|epfd|sourceFd)$/.test(name)) return "fd";
   // madvise takes a pointer, as in C: a number (e.g. Region.address of allocShared) or a view
   if (name === "addr" && prep.startsWith("prepMadvise")) return "address";
-  if (/^(buf|statxbuf|addr|buffer|value|destAddr|infop)$/.test(name)) return "buffer";
+  if (/^(buf|statxbuf|addr|buffer|value|destAddr|infop|optval)$/.test(name)) return "buffer";
   // xattr names are C strings like paths
   if (/path$|^target$/i.test(name) || (name === "name" && /xattr$/i.test(prep))) return "path";
   if (/^(offset|off|offIn|offOut|val|mask|data)$/.test(name)) return "u64";
@@ -219,7 +219,7 @@ function validFor(kind: Kind, name: string): unknown {
 const CANDIDATES: (() => unknown)[] = [() => 0, () => new Uint8Array(64), () => "some/file", () => new api.Timespec(1), () => null, () => ({})];
 
 interface PrepPlan {
-  params: { name: string; kind: Kind; optional: boolean }[];
+  params: { name: string; kind: Kind; optional: boolean; fallback?: string }[];
   valid: unknown[];
 }
 
@@ -352,6 +352,13 @@ function prepCases(name: string, fn: Function, plan: PrepPlan, newSqe: () => api
         }
         break;
       default:
+        // a number the table has no name for (flags, mode, advice, a slot, a cmd op; also an optional
+        // one whose default is a number): NaN, 1.5 and "1" must not land in the SQE as 0 or 1
+        if (typeof plan.valid[k] === "number" || (p.fallback !== undefined && /^-?\d+$/.test(p.fallback))) {
+          for (const [what, v] of [["NaN", Number.NaN], ["1.5", 1.5], ["a numeric string", "1"]] as [string, unknown][]) {
+            cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+          }
+        }
         break;
     }
   });
