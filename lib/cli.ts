@@ -4,7 +4,7 @@
  * Arguments are parsed with zod at this edge; errors print a clear message and exit 2.
  */
 import { existsSync, lstatSync, statSync, writeSync, type Stats } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import pkg from "../package.json" with { type: "json" };
 import { IORING_FEAT_FLAG_NAMES, IORING_SETUP_FLAG_NAMES, decodeFlags } from "./constants.ts";
@@ -139,6 +139,8 @@ export interface OptionSpec {
    * `"optional"`: only `--key=value` (bare `--key` passes undefined), as GNU's `--preserve[=LIST]`.
    */
   value?: "none" | "required" | "optional";
+  /** What the value is (see CliFlag.kind); only for options that take one. */
+  kind?: ValueKind;
   /** Record the option in `flags`; called in command-line order, so a later option wins. */
   apply(flags: Record<string, unknown>, value: string | undefined): void;
 }
@@ -277,15 +279,15 @@ const CP_OPTIONS: readonly OptionSpec[] = [
   },
   { long: ["dereference"], short: "L", apply: (f) => void (f.dereference = true) },
   { long: ["no-dereference"], short: "P", apply: (f) => void (f.dereference = false) },
-  { long: ["preserve"], value: "optional", apply: (f, v) => addPreserve(f, v ?? PRESERVE_DEFAULT) },
+  { long: ["preserve"], value: "optional", kind: "enum", apply: (f, v) => addPreserve(f, v ?? PRESERVE_DEFAULT) },
   { short: "p", apply: (f) => addPreserve(f, PRESERVE_DEFAULT) },
   { long: ["no-clobber"], short: "n", apply: (f) => void (f.noClobber = true) },
   { long: ["force"], short: "f", apply: (f) => void (f.force = true) },
   { long: ["fsync"], apply: (f) => void (f.fsync = true) },
   { long: ["verify"], apply: (f) => void (f.verify = true) },
   { long: ["continue"], apply: (f) => void (f.continue = true) },
-  { long: ["queue-depth"], value: "required", apply: (f, v) => void (f.queueDepth = v) },
-  { long: ["block-size"], value: "required", apply: (f, v) => void (f.blockSize = v) },
+  { long: ["queue-depth"], value: "required", kind: "number", apply: (f, v) => void (f.queueDepth = v) },
+  { long: ["block-size"], value: "required", kind: "number", apply: (f, v) => void (f.blockSize = v) },
   { long: ["json"], apply: (f) => void (f.json = true) },
   { long: ["progress"], apply: (f) => void (f.progress = true) },
   { long: ["no-progress"], apply: (f) => void (f.progress = false) },
@@ -714,6 +716,7 @@ async function traceCommand(argv: string[]): Promise<number> {
   if (extra.length) throw new CliError(`trace: unexpected ${extra.join(" ")}`);
   const parsed = TraceArgs.safeParse(flags);
   if (!parsed.success) throw new CliError(zodMessage(parsed.error));
+  if (parsed.data.output !== undefined) checkOutputFile("--output", parsed.data.output);
   const [file, ...args] = rest;
   if (!file) throw new CliError("trace needs a script: bun-uring trace [--json] [--output FILE] SCRIPT [ARGS...]");
   if (!existsSync(file)) throw new CliError(`trace: no such script: ${file}`);
@@ -734,6 +737,7 @@ async function learnCommand(argv: string[]): Promise<number> {
   if (rest.length) throw new CliError(`learn takes no arguments; got ${rest.join(" ")}`);
   const parsed = LearnArgs.safeParse(flags);
   if (!parsed.success) throw new CliError(zodMessage(parsed.error));
+  if (parsed.data.svg !== undefined) checkOutputFile("--svg", parsed.data.svg);
   return await learn(parsed.data);
 }
 
@@ -743,23 +747,58 @@ const TRACE_SWITCHES = ["json"] as const;
 const TRACE_VALUES = ["output"] as const;
 const LEARN_VALUES = ["scenario", "steps", "svg"] as const;
 
+/**
+ * What an option's value is, so the bad-input sweep knows what a bad one looks like:
+ * - `"number"`, `"enum"`: a count/size or one word of a list; "abc", "-1", "NaN", "" are wrong.
+ * - `"file"`: a file to write (--svg, --output). Any name is a valid file name ("abc", "-1",
+ *   "NaN"); wrong is empty, a NUL byte, an existing directory, or a parent directory that is missing.
+ * - `"dir"`: an existing directory (demo --dir); wrong is empty, a NUL byte, a regular file, a missing one.
+ */
+export type ValueKind = "number" | "enum" | "file" | "dir";
+
 /** One flag a command takes, as the bad-input sweep (test/bad-input.test.ts) enumerates them. */
 export interface CliFlag {
   /** `--queue-depth`, or `-p` for a short-only option. */
   flag: string;
   value: "none" | "required" | "optional";
+  /** For options that take a value: what it is. */
+  kind?: ValueKind;
+}
+
+const DEMO_KINDS: Record<(typeof DEMO_VALUES)[number], ValueKind> = { size: "number", files: "number", dir: "dir" };
+const TRACE_KINDS: Record<(typeof TRACE_VALUES)[number], ValueKind> = { output: "file" };
+const LEARN_KINDS: Record<(typeof LEARN_VALUES)[number], ValueKind> = { scenario: "enum", steps: "number", svg: "file" };
+
+/**
+ * A FILE value we will write (--svg, --output), checked before any work: any name is fine, but
+ * not a NUL byte (fs would throw out of main()), an existing directory, or a missing parent.
+ */
+function checkOutputFile(flag: string, path: string): void {
+  if (path.includes("\0")) throw new CliError(`${flag}: a file name must not contain NUL bytes`);
+  if (path === "") throw new CliError(`${flag}: needs a file name`);
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new CliError(`${flag}: ${path} is a directory; give a file name`);
+  const parent = statSync(dirname(resolve(path)), { throwIfNoEntry: false });
+  if (!parent?.isDirectory()) throw new CliError(`${flag}: ${dirname(resolve(path))} is not an existing directory`);
+}
+
+/** A DIR value (demo --dir): an existing directory, checked before any work. */
+function checkDirectory(flag: string, path: string): void {
+  if (path.includes("\0")) throw new CliError(`${flag}: a path must not contain NUL bytes`);
+  const st = path === "" ? undefined : statSync(path, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) throw new CliError(`${flag}: ${JSON.stringify(path)} is not an existing directory`);
 }
 
 /** Every flag of every command, from the same lists the parsers use. */
 export const CLI_FLAGS: Readonly<Record<string, readonly CliFlag[]>> = {
-  cp: CP_OPTIONS.map((o) => ({ flag: o.long?.[0] ? `--${o.long[0]}` : `-${o.short![0]}`, value: o.value ?? "none" })),
-  demo: DEMO_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+  cp: CP_OPTIONS.map((o) => ({ flag: o.long?.[0] ? `--${o.long[0]}` : `-${o.short![0]}`, value: o.value ?? "none", ...(o.kind ? { kind: o.kind } : {}) })),
+  demo: DEMO_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const, kind: DEMO_KINDS[k] })),
   probe: PROBE_SWITCHES.map((k) => ({ flag: `--${k}`, value: "none" as const })),
   trace: [
     ...TRACE_SWITCHES.map((k) => ({ flag: `--${k}`, value: "none" as const })),
-    ...TRACE_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+    ...TRACE_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const, kind: TRACE_KINDS[k] })),
   ],
-  learn: LEARN_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const })),
+  learn: LEARN_VALUES.map((k) => ({ flag: `--${k}`, value: "required" as const, kind: LEARN_KINDS[k] })),
 };
 
 /** Run the CLI; returns the exit code. */
@@ -782,6 +821,7 @@ export async function main(argv: string[]): Promise<number> {
         if (extra.length) throw new CliError(`demo takes no arguments; got ${extra.join(" ")}`);
         const parsed = DemoArgs.safeParse(flags);
         if (!parsed.success) throw new CliError(zodMessage(parsed.error));
+        if (parsed.data.dir !== undefined) checkDirectory("--dir", parsed.data.dir);
         return await demo(parsed.data, cp);
       }
       case "probe":

@@ -24,7 +24,7 @@ import {
   IOSQE_FLAG_NAMES,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { errnoName } from "./errors.ts";
+import { errnoName, invalidArgument } from "./errors.ts";
 import { prepNop, prepRead } from "./prep.ts";
 import { IoUring, type RingCounters, type SharedRing } from "./ring.ts";
 import { syntheticPeerStep, syntheticRing } from "./synthetic-ring.ts";
@@ -150,8 +150,32 @@ function wrap(text: string, width: number, indent: string): string[] {
   return out;
 }
 
+const SLOT_STATES: readonly string[] = ["free", "filled", "published", "ready"];
+const COUNTER_NAMES = ["sqHead", "sqTail", "sqeTail", "cqHead", "cqTail", "cqOverflow"] as const;
+
+/** Check a RingPicture handed to renderText/renderSvg, so a wrong object is a named error, not "undefined" drawn. */
+function checkPicture(p: unknown): asserts p is RingPicture {
+  const bad = (what: string) => invalidArgument("picture", `Expected a RingPicture from course(); ${what}.`, "type");
+  if (p === null || typeof p !== "object") throw bad(`got ${p === null ? "null" : typeof p}`);
+  const q = p as Partial<RingPicture>;
+  for (const k of ["scenario", "title", "result", "note"] as const) if (typeof q[k] !== "string") throw bad(`its ${k} is not a string`);
+  if (!Number.isInteger(q.step) || !Number.isInteger(q.steps)) throw bad("its step/steps are not integers");
+  if (!q.counters || typeof q.counters !== "object") throw bad("it has no counters");
+  for (const k of COUNTER_NAMES) if (!Number.isInteger(q.counters[k])) throw bad(`counters.${k} is not an integer`);
+  if (!Array.isArray(q.sqFlags)) throw bad("its sqFlags is not an array");
+  for (const ring of ["sq", "cq"] as const) {
+    const slots = q[ring];
+    // the slot count is a power of two: markers are placed with counter & (entries - 1)
+    if (!Array.isArray(slots) || slots.length === 0 || (slots.length & (slots.length - 1)) !== 0) throw bad(`its ${ring} is not a power-of-two array of slots`);
+    for (const s of slots) {
+      if (!s || typeof s.name !== "string" || !SLOT_STATES.includes(s.state) || !Array.isArray(s.lines)) throw bad(`an ${ring} slot is not { name, state, lines }`);
+    }
+  }
+}
+
 /** A picture as plain text (no ANSI escapes): a heading, what happened, and both rings as boxes. */
 export function renderText(p: RingPicture): string {
+  checkPicture(p);
   const c = p.counters;
   const lines: string[] = [];
   lines.push(`== ${p.scenario} · step ${p.step}/${p.steps - 1}: ${p.title}${p.synthetic ? "  [synthetic ring: a JS peer plays the kernel]" : ""}`);
@@ -181,6 +205,7 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
  * and its content, head/tail markers as labelled arrows under the slots. For slides and docs.
  */
 export function renderSvg(p: RingPicture): string {
+  checkPicture(p);
   const cellW = 96;
   const cellH = 74;
   const left = 20;
@@ -513,10 +538,19 @@ function peerStep(ring: IoUring): number {
  * Run the scenarios one step at a time, yielding a picture after each (the fresh ring first).
  * The ring of a scenario is closed when its last picture has been taken, or when the caller stops.
  */
-export function* course(names: readonly string[] = SCENARIO_NAMES): Generator<RingPicture> {
-  for (const name of names) {
+export function course(names: readonly string[] = SCENARIO_NAMES): Generator<RingPicture> {
+  // checked here, before the generator starts: a bad name is an error at the call, not at the first next()
+  if (!Array.isArray(names)) throw invalidArgument("names", `Expected an array of scenario names (${SCENARIO_NAMES.join(", ")}).`, "type");
+  const scenarios = names.map((name, k) => {
     const sc = SCENARIOS.find((s) => s.name === name);
-    if (!sc) throw new RangeError(`unknown scenario "${name}" (one of: ${SCENARIO_NAMES.join(", ")})`);
+    if (!sc) throw invalidArgument(`names[${k}]`, `Unknown scenario ${JSON.stringify(name)}; one of: ${SCENARIO_NAMES.join(", ")}.`);
+    return sc;
+  });
+  return runCourse(scenarios);
+}
+
+function* runCourse(scenarios: readonly Scenario[]): Generator<RingPicture> {
+  for (const sc of scenarios) {
     const { ring, close } = sc.open();
     try {
       for (let i = 0; i < sc.steps.length; i++) {

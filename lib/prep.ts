@@ -113,8 +113,8 @@ import {
   type IoringOpName,
 } from "./constants.ts";
 import { invalidArgument } from "./errors.ts";
-import { addressOf, addressOfOwned } from "./memory.ts";
-import { EPOLL_EVENT_SIZE, type FutexWaitv, type IoVecs, type MsgHdr, OpenHow, type Timespec } from "./structs.ts";
+import { addressOf, addressOfOwned, describe } from "./memory.ts";
+import { EPOLL_EVENT_SIZE, FutexWaitv, IoVecs, MsgHdr, OpenHow, SIGINFO_SIZE, Timespec } from "./structs.ts";
 import { checkUserData, setU64, Sqe, SQW, type U64 } from "./sqe.ts";
 
 // ================================================================ the common body, paths
@@ -210,7 +210,55 @@ function keepAll(sqe: Sqe, ...bytes: Uint8Array[]): void {
 
 /** An address for a view the caller owns (touches `.buffer` first), or 0 for null. */
 function addrOrNull(view: ArrayBufferView | null): number {
-  return view ? addressOf(view) : 0;
+  return view === null || view === undefined ? 0 : addressOf(view); // not `view ?`: NaN, 0 and "" are no views
+}
+
+/**
+ * A struct argument must be the library's class: a look-alike `{ address, length }` or another
+ * struct (a Timespec where a msghdr goes) would hand the kernel memory of the wrong shape and size.
+ */
+function expectStruct(value: unknown, cls: abstract new (...args: never[]) => unknown, name: string): void {
+  if (!(value instanceof cls)) throw invalidArgument(name, `Expected ${/^[AEIOU]/.test(cls.name) ? "an" : "a"} ${cls.name}; got ${describe(value)}.`, "type");
+}
+
+/**
+ * A u32 field prepRw does not write (op flags, masks, a fixed-file slot, a cmd op): NaN, 1.5, 2^40
+ * or "1" would otherwise land in the SQE as 0, 1, 0 or 1. Negative 32-bit values keep their bits.
+ */
+function u32Arg(v: number, name: string): number {
+  if ((v | 0) !== v && v >>> 0 !== v) throw invalidArgument(name, `Expected a 32-bit integer; got ${String(v)}.`, typeof v === "number" ? "range" : "type");
+  return v;
+}
+
+/**
+ * A u16 field (buf_index, buf_group): an integer, then cast to 16 bits as C's `(__u16)` does
+ * (test/sqe.test.ts pins that); `& 0xffff` alone made NaN, 1.5 and "1" 0, 1 and 1.
+ */
+function u16Arg(v: number, name: string): number {
+  return u32Arg(v, name) & 0xffff;
+}
+
+/** A 32-bit fd for a field prepRw does not check (splice_fd_in, addr3, off): NaN or 1.5 would go in as 0 or 1. */
+function checkFd(fd: number, name: string): void {
+  if ((fd | 0) !== fd) throw invalidArgument(name, `Expected a 32-bit integer; got ${String(fd)}.`, typeof fd === "number" ? "range" : "type");
+}
+
+/** The bytes of one or more struct epoll_event: an EpollEvents (or `{ bytes }`) or a view, at least one event long. */
+function epollView(ev: unknown, name: string): ArrayBufferView {
+  const bytes = ev !== null && typeof ev === "object" && !ArrayBuffer.isView(ev) ? (ev as { bytes?: unknown }).bytes : ev;
+  if (!ArrayBuffer.isView(bytes)) throw invalidArgument(name, `Expected an EpollEvents or a view of struct epoll_event; got ${describe(ev)}.`, "type");
+  if (bytes.byteLength < EPOLL_EVENT_SIZE) {
+    throw invalidArgument(name, `Needs room for one struct epoll_event (${EPOLL_EVENT_SIZE} bytes); got ${bytes.byteLength}.`, "range");
+  }
+  return bytes;
+}
+
+/** A futex word: a Uint32Array (or Int32Array, as Atomics.wait uses) with at least one element — the kernel reads 4 bytes. */
+function futexAddress(futex: Uint32Array | Int32Array): number {
+  if (!(futex instanceof Uint32Array || futex instanceof Int32Array) || futex.length === 0) {
+    throw invalidArgument("futex", `Expected a non-empty Uint32Array or Int32Array (the 32-bit futex word); got ${describe(futex)}.`, "type");
+  }
+  return addressOf(futex);
 }
 
 /** Set bits in the SQE's ioprio (u16 at byte 2), where send/recv/accept keep their IORING_* flags. */
@@ -219,7 +267,8 @@ function orIoprio(sqe: Sqe, bits: number): void {
 }
 
 /** Set the fixed-file slot a *_direct op installs into: liburing's __io_uring_set_target_fixed_file(). */
-function setTargetFixedFile(sqe: Sqe, fileIndex: number): void {
+function setTargetFixedFile(sqe: Sqe, fileIndex: number, name = "fileIndex"): void {
+  u32Arg(fileIndex, name);
   // 0 means "not direct", so slots are encoded as index + 1; IORING_FILE_INDEX_ALLOC (C's ~0U,
   // also reached as -1) stays as it is.
   const idx = fileIndex >>> 0;
@@ -252,8 +301,9 @@ export function prepWrite(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U6
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadv(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_READV, sqe, fd, iovecs?.address, iovecs?.length, offset);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_READV, sqe, fd, iovecs.address, iovecs.length, offset);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** Scatter read with RWF_* flags. Mirrors io_uring_prep_readv2(). Linux ≥ 5.6. **Safety**: keep `iovecs` referenced until the CQE. */
 export function prepReadv2(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number): void {
@@ -265,8 +315,9 @@ export function prepReadv2(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, fl
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritev(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags = 0): void {
-  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs?.address, iovecs?.length, offset);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_WRITEV, sqe, fd, iovecs.address, iovecs.length, offset);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** Gather write with RWF_* flags. Mirrors io_uring_prep_writev2(). Linux ≥ 5.6. **Safety**: keep `iovecs` referenced until the CQE. */
 export function prepWritev2(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number): void {
@@ -279,21 +330,22 @@ export function prepWritev2(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, f
  */
 export function prepReadFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U64, bufIndex: number): void {
   prepRw(IORING_OP_READ_FIXED, sqe, fd, addressOf(buf), buf.byteLength, offset);
-  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufIndex, "bufIndex");
 }
 /** Write from (part of) registered buffer `bufIndex`. Mirrors io_uring_prep_write_fixed(). Linux ≥ 5.1. */
 export function prepWriteFixed(sqe: Sqe, fd: number, buf: ArrayBufferView, offset: U64, bufIndex: number): void {
   prepRw(IORING_OP_WRITE_FIXED, sqe, fd, addressOf(buf), buf.byteLength, offset);
-  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufIndex, "bufIndex");
 }
 /**
  * Scatter read into registered buffer `bufIndex`: every iovec must lie inside that buffer.
  * Mirrors io_uring_prep_readv_fixed(). Linux ≥ 6.15. **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepReadvFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number, bufIndex: number): void {
-  prepRw(IORING_OP_READV_FIXED, sqe, fd, iovecs?.address, iovecs?.length, offset);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
-  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_READV_FIXED, sqe, fd, iovecs.address, iovecs.length, offset);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufIndex, "bufIndex");
 }
 
 /**
@@ -301,9 +353,10 @@ export function prepReadvFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64
  * **Safety**: keep `iovecs` referenced until the CQE.
  */
 export function prepWritevFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U64, flags: number, bufIndex: number): void {
-  prepRw(IORING_OP_WRITEV_FIXED, sqe, fd, iovecs?.address, iovecs?.length, offset);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
-  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+  expectStruct(iovecs, IoVecs, "iovecs");
+  prepRw(IORING_OP_WRITEV_FIXED, sqe, fd, iovecs.address, iovecs.length, offset);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufIndex, "bufIndex");
 }
 
 /**
@@ -314,7 +367,7 @@ export function prepWritevFixed(sqe: Sqe, fd: number, iovecs: IoVecs, offset: U6
  */
 export function prepReadMultishot(sqe: Sqe, fd: number, nbytes: number, offset: U64, bufGroup: number): void {
   prepRw(IORING_OP_READ_MULTISHOT, sqe, fd, 0, nbytes, offset);
-  sqe.u32[sqe.i + SQW.bufIndex] = bufGroup & 0xffff;
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufGroup, "bufGroup");
   sqe.flags = IOSQE_BUFFER_SELECT;
 }
 
@@ -323,12 +376,12 @@ export function prepReadMultishot(sqe: Sqe, fd: number, nbytes: number, offset: 
 /** fsync(2), or fdatasync with IORING_FSYNC_DATASYNC. Mirrors io_uring_prep_fsync(). Linux ≥ 5.1. */
 export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
   prepRw(IORING_OP_FSYNC, sqe, fd, 0, 0, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = fsyncFlags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(fsyncFlags, "fsyncFlags");
 }
 /** sync_file_range(2) of `len` bytes at `offset`. Mirrors io_uring_prep_sync_file_range(). Linux ≥ 5.2. */
 export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: U64, flags = 0): void {
   prepRw(IORING_OP_SYNC_FILE_RANGE, sqe, fd, 0, len, offset);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /** fallocate(2). Mirrors io_uring_prep_fallocate() (note liburing's order: mode, offset, len). Linux ≥ 5.6. */
@@ -339,29 +392,41 @@ export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: U64, l
 /** posix_fadvise(2) over `len` (u32) bytes at `offset`. Mirrors io_uring_prep_fadvise(). Linux ≥ 5.6. */
 export function prepFadvise(sqe: Sqe, fd: number, offset: U64, len: number, advice: number): void {
   prepRw(IORING_OP_FADVISE, sqe, fd, 0, len, offset);
-  sqe.u32[sqe.i + SQW.opFlags] = advice;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(advice, "advice");
 }
 
 /** posix_fadvise(2) with a 64-bit length (in `addr`). Mirrors io_uring_prep_fadvise64(). Linux ≥ 6.7. */
 export function prepFadvise64(sqe: Sqe, fd: number, offset: U64, len: U64, advice: number): void {
   prepRw(IORING_OP_FADVISE, sqe, fd, 0, 0, offset);
   setU64(sqe.u32, sqe.i + SQW.addr, len, "len");
-  sqe.u32[sqe.i + SQW.opFlags] = advice;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(advice, "advice");
+}
+
+/**
+ * madvise's `addr`: as in C, a pointer — a number (e.g. `allocShared().address`: madvise wants page
+ * alignment, which a typed array rarely has) or a view. A number must be a plausible address
+ * (an integer ≥ 0): NaN, −1 or 1.5 would advise on memory nobody meant.
+ */
+function madviseAddress(addr: number | ArrayBufferView): number {
+  if (typeof addr !== "number") return addressOf(addr);
+  if (!Number.isSafeInteger(addr) || addr < 0) throw invalidArgument("addr", `Expected an address (an integer ≥ 0) or a view; got ${addr}.`, "range");
+  return addr;
 }
 
 /**
  * madvise(2) over `length` bytes at `addr` (an address, page-aligned, or a view starting on a page).
+ * **Safety**: a number `addr` is not checked against anything you own: MADV_DONTNEED there zeroes the pages.
  * Mirrors io_uring_prep_madvise(). Linux ≥ 5.6.
  */
 export function prepMadvise(sqe: Sqe, addr: number | ArrayBufferView, length: number, advice: number): void {
-  prepRw(IORING_OP_MADVISE, sqe, -1, typeof addr === "number" ? addr : addressOf(addr), length, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = advice;
+  prepRw(IORING_OP_MADVISE, sqe, -1, madviseAddress(addr), length, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(advice, "advice");
 }
 
 /** madvise(2) with a 64-bit length (in `off`). Mirrors io_uring_prep_madvise64(). Linux ≥ 6.7. */
 export function prepMadvise64(sqe: Sqe, addr: number | ArrayBufferView, length: U64, advice: number): void {
-  prepRw(IORING_OP_MADVISE, sqe, -1, typeof addr === "number" ? addr : addressOf(addr), 0, length);
-  sqe.u32[sqe.i + SQW.opFlags] = advice;
+  prepRw(IORING_OP_MADVISE, sqe, -1, madviseAddress(addr), 0, length);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(advice, "advice");
 }
 
 /** ftruncate(2). Mirrors io_uring_prep_ftruncate(). Linux ≥ 6.9. */
@@ -376,7 +441,7 @@ export function prepOpenat(sqe: Sqe, dfd: number, path: string | Uint8Array, fla
   const bytes = cString(path); // validated before the SQE is touched
   prepRw(IORING_OP_OPENAT, sqe, dfd, 0, mode, 0);
   setPath(sqe, bytes, SQW.addr, path);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** openat(2) relative to the working directory. Mirrors io_uring_prep_open(). Linux ≥ 5.6. */
 export function prepOpen(sqe: Sqe, path: string | Uint8Array, flags: number, mode = 0): void {
@@ -410,7 +475,7 @@ export function prepOpenDirect(sqe: Sqe, path: string | Uint8Array, flags: numbe
 export function prepOpenat2(sqe: Sqe, dfd: number, path: string | Uint8Array, how: OpenHow): void {
   if (!(how instanceof OpenHow)) throw invalidArgument("how", "Expected an OpenHow.", "type");
   const bytes = cString(path);
-  prepRw(IORING_OP_OPENAT2, sqe, dfd, 0, OpenHow.SIZE, how?.address);
+  prepRw(IORING_OP_OPENAT2, sqe, dfd, 0, OpenHow.SIZE, how.address);
   setPath(sqe, bytes, SQW.addr, path);
 }
 
@@ -427,7 +492,7 @@ export function prepClose(sqe: Sqe, fd: number): void {
 /** Close fixed-file slot `fileIndex`. Mirrors io_uring_prep_close_direct(). Linux ≥ 5.15. */
 export function prepCloseDirect(sqe: Sqe, fileIndex: number): void {
   prepClose(sqe, 0);
-  sqe.u32[sqe.i + SQW.fileIndex] = ((fileIndex >>> 0) + 1) >>> 0;
+  sqe.u32[sqe.i + SQW.fileIndex] = ((u32Arg(fileIndex, "fileIndex") >>> 0) + 1) >>> 0;
 }
 /**
  * statx(2) into `statxbuf` (≥ 256 bytes). Mirrors io_uring_prep_statx(). Linux ≥ 5.6.
@@ -445,7 +510,7 @@ export function prepStatx(
   const bytes = cString(path);
   prepRw(IORING_OP_STATX, sqe, dfd, 0, mask, addressOf(statxbuf));
   setPath(sqe, bytes, SQW.addr, path);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** renameat2(2). Mirrors io_uring_prep_renameat(). Linux ≥ 5.11. */
 export function prepRenameat(
@@ -477,14 +542,14 @@ function prepTwoPaths(
   const b = cString(newpath, "newpath");
   prepRw(op, sqe, olddfd, 0, newdfd, 0);
   setPaths(sqe, a, oldpath, b, newpath);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** unlinkat(2) (AT_REMOVEDIR for a directory). Mirrors io_uring_prep_unlinkat(). Linux ≥ 5.11. */
 export function prepUnlinkat(sqe: Sqe, dfd: number, path: string | Uint8Array, flags = 0): void {
   const bytes = cString(path);
   prepRw(IORING_OP_UNLINKAT, sqe, dfd, 0, 0, 0);
   setPath(sqe, bytes, SQW.addr, path);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** unlink(2) (AT_REMOVEDIR: rmdir). Mirrors io_uring_prep_unlink(). Linux ≥ 5.11. */
 export function prepUnlink(sqe: Sqe, path: string | Uint8Array, flags = 0): void {
@@ -541,7 +606,7 @@ function prepXattr(op: number, sqe: Sqe, fd: number, name: string | Uint8Array, 
     setU64(sqe.u32, sqe.i + SQW.addr3, cStringAddress(p, path!));
     keepAll(sqe, n, p);
   } else keepAll(sqe, n);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /**
@@ -583,16 +648,17 @@ export function prepSplice(sqe: Sqe, fdIn: number, offIn: U64, fdOut: number, of
   prepRw(IORING_OP_SPLICE, sqe, fdOut, 0, nbytes, offOut);
   setU64(sqe.u32, sqe.i + SQW.addr, offIn, "offIn"); // splice_off_in
   sqe.u32[sqe.i + SQW.fileIndex] = fdIn; // splice_fd_in
-  sqe.u32[sqe.i + SQW.opFlags] = spliceFlags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(spliceFlags, "spliceFlags");
 }
 /**
  * tee(2): duplicate up to `nbytes` from pipe `fdIn` into pipe `fdOut` without consuming them.
  * Mirrors io_uring_prep_tee(). Linux ≥ 5.8.
  */
 export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, spliceFlags = 0): void {
+  checkFd(fdIn, "fdIn"); // splice_fd_in is not prepRw's fd: NaN would be fd 0
   prepRw(IORING_OP_TEE, sqe, fdOut, 0, nbytes, 0);
   sqe.u32[sqe.i + SQW.fileIndex] = fdIn; // splice_fd_in
-  sqe.u32[sqe.i + SQW.opFlags] = spliceFlags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(spliceFlags, "spliceFlags");
 }
 
 /**
@@ -600,9 +666,9 @@ export function prepTee(sqe: Sqe, fdIn: number, fdOut: number, nbytes: number, s
  * Mirrors io_uring_prep_pipe(). Linux ≥ 6.16. **Safety**: keep `fds` referenced until the CQE.
  */
 export function prepPipe(sqe: Sqe, fds: Int32Array, pipeFlags = 0): void {
-  if (!(fds instanceof Int32Array) || fds.length < 2) throw invalidArgument("fds", "Expected an Int32Array of at least 2 elements.", "type");
+  if (!(fds instanceof Int32Array) || fds.length < 2) throw invalidArgument("fds", `Expected an Int32Array of at least 2 elements; got ${describe(fds)}${fds instanceof Int32Array ? ` of ${fds.length}` : ""}.`, "type");
   prepRw(IORING_OP_PIPE, sqe, 0, addressOf(fds), 0, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = pipeFlags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(pipeFlags, "pipeFlags");
 }
 
 /**
@@ -622,7 +688,11 @@ export function prepPipeDirect(sqe: Sqe, fds: Int32Array, pipeFlags: number, fil
  * Mirrors io_uring_prep_files_update(). Linux ≥ 5.6. **Safety**: keep `fds` referenced until the CQE.
  */
 export function prepFilesUpdate(sqe: Sqe, fds: Int32Array, offset: number): void {
-  if (!(fds instanceof Int32Array)) throw invalidArgument("fds", "Expected an Int32Array.", "type");
+  if (!(fds instanceof Int32Array) || fds.length === 0) throw invalidArgument("fds", `Expected a non-empty Int32Array; got ${describe(fds)}.`, "type");
+  // a slot number, or IORING_FILE_INDEX_ALLOC (~0U, also as -1): `>>> 0` alone made NaN slot 0
+  if (!Number.isInteger(offset) || offset < -1 || offset > 0xffffffff) {
+    throw invalidArgument("offset", `Expected a slot 0…2^32-2 or IORING_FILE_INDEX_ALLOC; got ${String(offset)}.`, typeof offset === "number" ? "range" : "type");
+  }
   prepRw(IORING_OP_FILES_UPDATE, sqe, -1, addressOf(fds), fds.length, offset >>> 0);
 }
 
@@ -634,15 +704,15 @@ export function prepFilesUpdate(sqe: Sqe, fds: Int32Array, offset: number): void
 export function prepFixedFdInstall(sqe: Sqe, fd: number, flags = 0): void {
   prepRw(IORING_OP_FIXED_FD_INSTALL, sqe, fd, 0, 0, 0);
   sqe.flags = IOSQE_FIXED_FILE;
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 // ================================================================ sockets
 
 /** socket(2); res is the new fd. Mirrors io_uring_prep_socket(). Linux ≥ 5.19. */
 export function prepSocket(sqe: Sqe, domain: number, type: number, protocol: number, flags = 0): void {
-  prepRw(IORING_OP_SOCKET, sqe, domain, 0, protocol, type);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  prepRw(IORING_OP_SOCKET, sqe, domain, 0, protocol, u32Arg(type, "type")); // in off: prepRw would take 1.5
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** socket(2) into fixed-file slot `fileIndex` (or IORING_FILE_INDEX_ALLOC). Mirrors io_uring_prep_socket_direct(). Linux ≥ 5.19. */
 export function prepSocketDirect(sqe: Sqe, domain: number, type: number, protocol: number, fileIndex: number, flags = 0): void {
@@ -675,8 +745,8 @@ export function prepListen(sqe: Sqe, fd: number, backlog: number): void {
  * **Safety**: keep `addr` and `addrlen` referenced until the CQE.
  */
 export function prepAccept(sqe: Sqe, fd: number, addr: ArrayBufferView | null, addrlen: Uint32Array | null, flags = 0): void {
-  prepRw(IORING_OP_ACCEPT, sqe, fd, addr ? addressOf(addr) : 0, 0, addrlen ? addressOf(addrlen) : 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  prepRw(IORING_OP_ACCEPT, sqe, fd, addrOrNull(addr), 0, addrOrNull(addrlen));
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /**
  * accept4(2) into fixed-file slot `fileIndex` (IORING_FILE_INDEX_ALLOC: any free slot, res is the slot).
@@ -722,7 +792,7 @@ export function prepShutdown(sqe: Sqe, fd: number, how: number): void {
 /** send(2). Mirrors io_uring_prep_send(). Linux ≥ 5.6. **Safety**: keep `buf` referenced until the CQE. */
 export function prepSend(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags = 0): void {
   prepRw(IORING_OP_SEND, sqe, sockfd, addressOf(buf), buf.byteLength, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /**
  * sendto(2): send to the sockaddr `addr` (a datagram socket). Mirrors io_uring_prep_sendto(). Linux ≥ 6.0.
@@ -738,7 +808,11 @@ export function prepSendto(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags
  * Mirrors io_uring_prep_send_set_addr(). Linux ≥ 6.0. **Safety**: keep `destAddr` referenced until the CQE.
  */
 export function prepSendSetAddr(sqe: Sqe, destAddr: ArrayBufferView): void {
-  setU64(sqe.u32, sqe.i + SQW.off, addressOf(destAddr));
+  // it amends an SQE without prepRw, so it makes prepRw's SQE check itself, before writing anything
+  if (!(sqe instanceof Sqe) || sqe.i + 16 > sqe.u32.length) throw badSqe(sqe);
+  const addr = addressOf(destAddr);
+  if (destAddr.byteLength > 0xffff) throw invalidArgument("destAddr", `addr_len is 16 bits: at most 65535 bytes; got ${destAddr.byteLength}.`, "range");
+  setU64(sqe.u32, sqe.i + SQW.off, addr);
   const j = sqe.i + SQW.fileIndex;
   sqe.u32[j] = (sqe.u32[j]! & 0xffff0000) | (destAddr.byteLength & 0xffff);
 }
@@ -749,14 +823,14 @@ export function prepSendSetAddr(sqe: Sqe, destAddr: ArrayBufferView): void {
  */
 export function prepSendBundle(sqe: Sqe, sockfd: number, len: number, flags = 0): void {
   prepRw(IORING_OP_SEND, sqe, sockfd, 0, len, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
   orIoprio(sqe, IORING_RECVSEND_BUNDLE);
 }
 
 /** recv(2). Mirrors io_uring_prep_recv(). Linux ≥ 5.6. **Safety**: keep `buf` referenced until the CQE. */
 export function prepRecv(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags = 0): void {
   prepRw(IORING_OP_RECV, sqe, sockfd, addressOf(buf), buf.byteLength, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /**
  * recv(2) again and again: one CQE per message, each with IORING_CQE_F_MORE while armed. Pass
@@ -764,20 +838,22 @@ export function prepRecv(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags =
  * buffer id comes in the CQE flags). Mirrors io_uring_prep_recv_multishot(). Linux ≥ 6.0.
  */
 export function prepRecvMultishot(sqe: Sqe, sockfd: number, buf: ArrayBufferView | null, flags = 0): void {
-  prepRw(IORING_OP_RECV, sqe, sockfd, buf ? addressOf(buf) : 0, buf ? buf.byteLength : 0, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  prepRw(IORING_OP_RECV, sqe, sockfd, addrOrNull(buf), buf ? buf.byteLength : 0, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
   sqe.u32[sqe.i] |= IORING_RECV_MULTISHOT << 16;
 }
 /** sendmsg(2). Mirrors io_uring_prep_sendmsg(). Linux ≥ 5.3. **Safety**: keep `msg` referenced until the CQE. */
 export function prepSendmsg(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): void {
-  prepRw(IORING_OP_SENDMSG, sqe, fd, msg?.address, 1, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(msg, MsgHdr, "msg");
+  prepRw(IORING_OP_SENDMSG, sqe, fd, msg.address, 1, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /** recvmsg(2); after the CQE, `msg.namelen` and `msg.flags` hold what the kernel wrote. Mirrors io_uring_prep_recvmsg(). Linux ≥ 5.3. **Safety**: keep `msg` referenced until the CQE. */
 export function prepRecvmsg(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): void {
-  prepRw(IORING_OP_RECVMSG, sqe, fd, msg?.address, 1, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(msg, MsgHdr, "msg");
+  prepRw(IORING_OP_RECVMSG, sqe, fd, msg.address, 1, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /**
@@ -800,15 +876,15 @@ export function prepRecvmsgMultishot(sqe: Sqe, fd: number, msg: MsgHdr, flags = 
  */
 export function prepSendZc(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags = 0, zcFlags = 0): void {
   prepRw(IORING_OP_SEND_ZC, sqe, sockfd, addressOf(buf), buf.byteLength, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
-  orIoprio(sqe, zcFlags);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
+  orIoprio(sqe, u32Arg(zcFlags, "zcFlags")); // ioprio is 16 bits: orIoprio keeps the low 16
 }
 
 /** Zero-copy send from registered buffer `bufIndex`. Mirrors io_uring_prep_send_zc_fixed(). Linux ≥ 6.0. */
 export function prepSendZcFixed(sqe: Sqe, sockfd: number, buf: ArrayBufferView, flags: number, zcFlags: number, bufIndex: number): void {
   prepSendZc(sqe, sockfd, buf, flags, zcFlags);
   orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
-  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufIndex, "bufIndex");
 }
 
 /** Zero-copy sendmsg(2), with the same notification CQE as prepSendZc. Mirrors io_uring_prep_sendmsg_zc(). Linux ≥ 6.1. */
@@ -824,7 +900,7 @@ export function prepSendmsgZc(sqe: Sqe, fd: number, msg: MsgHdr, flags = 0): voi
 export function prepSendmsgZcFixed(sqe: Sqe, fd: number, msg: MsgHdr, flags: number, bufIndex: number): void {
   prepSendmsgZc(sqe, fd, msg, flags);
   orIoprio(sqe, IORING_RECVSEND_FIXED_BUF);
-  sqe.u32[sqe.i + SQW.bufIndex] = bufIndex & 0xffff;
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bufIndex, "bufIndex");
 }
 
 /**
@@ -837,8 +913,8 @@ export function prepSendmsgZcFixed(sqe: Sqe, fd: number, msg: MsgHdr, flags: num
  */
 export function prepRecvZc(sqe: Sqe, fd: number, len: number, ifqIdx: number, msgFlags = 0): void {
   prepRw(IORING_OP_RECV_ZC, sqe, fd, 0, len, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = msgFlags;
-  sqe.u32[sqe.i + SQW.fileIndex] = ifqIdx; // zcrx_ifq_idx
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(msgFlags, "msgFlags");
+  sqe.u32[sqe.i + SQW.fileIndex] = u32Arg(ifqIdx, "ifqIdx"); // zcrx_ifq_idx
   orIoprio(sqe, IORING_RECV_MULTISHOT);
 }
 
@@ -851,7 +927,7 @@ export function prepRecvZc(sqe: Sqe, fd: number, len: number, ifqIdx: number, ms
  */
 export function prepUringCmd(sqe: Sqe, cmdOp: number, fd: number): void {
   prepRw(IORING_OP_URING_CMD, sqe, fd, 0, 0, 0);
-  sqe.u32[sqe.i + SQW.off] = cmdOp; // cmd_op; __pad1 stays 0
+  sqe.u32[sqe.i + SQW.off] = u32Arg(cmdOp, "cmdOp"); // cmd_op; __pad1 stays 0
 }
 
 /** BLOCK_URING_CMD_DISCARD: _IO(0x12, 0). */
@@ -882,11 +958,11 @@ export function prepCmdDiscard(sqe: Sqe, fd: number, offset: U64, nbytes: U64): 
  */
 export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, optname: number, optval: ArrayBufferView | null): void {
   prepRw(IORING_OP_URING_CMD, sqe, fd, 0, 0, 0);
-  sqe.u32[sqe.i + SQW.off] = cmdOp;
-  sqe.u32[sqe.i + SQW.addr] = level;
-  sqe.u32[sqe.i + SQW.addr + 1] = optname;
+  sqe.u32[sqe.i + SQW.off] = u32Arg(cmdOp, "cmdOp");
+  sqe.u32[sqe.i + SQW.addr] = u32Arg(level, "level");
+  sqe.u32[sqe.i + SQW.addr + 1] = u32Arg(optname, "optname");
   setU64(sqe.u32, sqe.i + SQW.addr3, addrOrNull(optval));
-  sqe.u32[sqe.i + SQW.fileIndex] = optval ? optval.byteLength : 0;
+  sqe.u32[sqe.i + SQW.fileIndex] = optval ? optval.byteLength : 0; // addrOrNull checked it
 }
 
 // ================================================================ poll and epoll
@@ -894,7 +970,7 @@ export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, 
 /** poll(2) for `pollMask` (POLLIN, POLLOUT, …) on `fd`, once; res is the events that fired. Mirrors io_uring_prep_poll_add(). Linux ≥ 5.1. */
 export function prepPollAdd(sqe: Sqe, fd: number, pollMask: number): void {
   prepRw(IORING_OP_POLL_ADD, sqe, fd, 0, 0, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = pollMask; // poll32_events (little-endian: as is)
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(pollMask, "pollMask"); // poll32_events (little-endian: as is)
 }
 
 /** poll that stays armed: one CQE (with IORING_CQE_F_MORE) per readiness. Mirrors io_uring_prep_poll_multishot(). Linux ≥ 5.13. */
@@ -914,9 +990,9 @@ export function prepPollRemove(sqe: Sqe, userData: U64): void {
  * Mirrors io_uring_prep_poll_update(). Linux ≥ 5.13.
  */
 export function prepPollUpdate(sqe: Sqe, oldUserData: U64, newUserData: U64, pollMask: number, flags: number): void {
-  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, newUserData);
+  prepRw(IORING_OP_POLL_REMOVE, sqe, -1, 0, flags, checkUserData(newUserData)); // as sqe.userData takes it: -1 is not all ones
   setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(oldUserData), "oldUserData");
-  sqe.u32[sqe.i + SQW.opFlags] = pollMask;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(pollMask, "pollMask");
 }
 
 /**
@@ -925,7 +1001,8 @@ export function prepPollUpdate(sqe: Sqe, oldUserData: U64, newUserData: U64, pol
  * **Safety**: keep `ev` referenced until the CQE.
  */
 export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev: { bytes: Uint8Array } | ArrayBufferView | null): void {
-  const view = ev === null ? null : ArrayBuffer.isView(ev) ? ev : ev.bytes;
+  checkFd(fd, "fd"); // it goes in `off`: `>>> 0` made NaN fd 0
+  const view = ev === null ? null : epollView(ev, "ev");
   prepRw(IORING_OP_EPOLL_CTL, sqe, epfd, addrOrNull(view), op, fd >>> 0);
 }
 
@@ -934,12 +1011,12 @@ export function prepEpollCtl(sqe: Sqe, epfd: number, fd: number, op: number, ev:
  * fired. Mirrors io_uring_prep_epoll_wait(). Linux ≥ 6.15. **Safety**: keep `events` referenced until the CQE.
  */
 export function prepEpollWait(sqe: Sqe, fd: number, events: { bytes: Uint8Array } | ArrayBufferView, maxevents: number, flags = 0): void {
-  const view = ArrayBuffer.isView(events) ? events : events.bytes;
+  const view = epollView(events, "events");
   if (view.byteLength < maxevents * EPOLL_EVENT_SIZE) {
     throw invalidArgument("events", `Needs room for ${maxevents} epoll events (${maxevents * EPOLL_EVENT_SIZE} bytes); got ${view.byteLength}.`, "range");
   }
   prepRw(IORING_OP_EPOLL_WAIT, sqe, fd, addressOf(view), maxevents, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 // ================================================================ timeouts
@@ -950,14 +1027,15 @@ export function prepEpollWait(sqe: Sqe, fd: number, events: { bytes: Uint8Array 
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeout(sqe: Sqe, ts: Timespec, count = 0, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts?.address, 1, count);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(ts, Timespec, "ts");
+  prepRw(IORING_OP_TIMEOUT, sqe, -1, ts.address, 1, u32Arg(count, "count")); // in off: prepRw would take 1.5
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** Remove the timeout whose user_data is `userData` (res −ENOENT: not found, −EALREADY: firing). Mirrors io_uring_prep_timeout_remove(). Linux ≥ 5.5. */
 export function prepTimeoutRemove(sqe: Sqe, userData: U64, flags = 0): void {
   prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, 0);
   setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /**
@@ -966,9 +1044,10 @@ export function prepTimeoutRemove(sqe: Sqe, userData: U64, flags = 0): void {
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepTimeoutUpdate(sqe: Sqe, ts: Timespec, userData: U64, flags = 0): void {
-  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, ts?.address);
+  expectStruct(ts, Timespec, "ts");
+  prepRw(IORING_OP_TIMEOUT_REMOVE, sqe, -1, 0, 0, ts.address);
   setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
-  sqe.u32[sqe.i + SQW.opFlags] = (flags | IORING_TIMEOUT_UPDATE) >>> 0;
+  sqe.u32[sqe.i + SQW.opFlags] = (u32Arg(flags, "flags") | IORING_TIMEOUT_UPDATE) >>> 0;
 }
 
 /**
@@ -977,8 +1056,9 @@ export function prepTimeoutUpdate(sqe: Sqe, ts: Timespec, userData: U64, flags =
  * **Safety**: keep `ts` referenced until the CQE.
  */
 export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
-  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts?.address, 1, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(ts, Timespec, "ts");
+  prepRw(IORING_OP_LINK_TIMEOUT, sqe, -1, ts.address, 1, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 // ================================================================ cancellation
@@ -989,7 +1069,7 @@ export function prepLinkTimeout(sqe: Sqe, ts: Timespec, flags = 0): void {
 export function prepCancel64(sqe: Sqe, userData: U64, flags = 0): void {
   prepRw(IORING_OP_ASYNC_CANCEL, sqe, -1, 0, 0, 0);
   setU64(sqe.u32, sqe.i + SQW.addr, checkUserData(userData), "userData"); // as sqe.userData takes it: -1 is not all ones
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 /** Cancel by user_data: in C it takes a pointer, here the same 64-bit value as prepCancel64. Mirrors io_uring_prep_cancel(). Linux ≥ 5.5. */
 export function prepCancel(sqe: Sqe, userData: U64, flags = 0): void {
@@ -999,7 +1079,7 @@ export function prepCancel(sqe: Sqe, userData: U64, flags = 0): void {
 /** Cancel requests on file descriptor `fd`. Mirrors io_uring_prep_cancel_fd(). Linux ≥ 5.19. */
 export function prepCancelFd(sqe: Sqe, fd: number, flags = 0): void {
   prepRw(IORING_OP_ASYNC_CANCEL, sqe, fd, 0, 0, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags | IORING_ASYNC_CANCEL_FD;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags") | IORING_ASYNC_CANCEL_FD;
 }
 
 // ================================================================ provided buffers (the classic kind)
@@ -1011,14 +1091,14 @@ export function prepCancelFd(sqe: Sqe, fd: number, flags = 0): void {
  */
 export function prepProvideBuffers(sqe: Sqe, buf: ArrayBufferView, len: number, nr: number, bgid: number, bid: number): void {
   if (buf.byteLength < len * nr) throw invalidArgument("buf", `Needs ${len} × ${nr} bytes; got ${buf.byteLength}.`, "range");
-  prepRw(IORING_OP_PROVIDE_BUFFERS, sqe, nr, addressOf(buf), len, bid);
-  sqe.u32[sqe.i + SQW.bufIndex] = bgid & 0xffff;
+  prepRw(IORING_OP_PROVIDE_BUFFERS, sqe, nr, addressOf(buf), len, u32Arg(bid, "bid")); // in off: prepRw would take 1.5; the kernel says E2BIG above 65535
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bgid, "bgid");
 }
 
 /** Take back up to `nr` unused buffers of group `bgid`; res is how many. Mirrors io_uring_prep_remove_buffers(). Linux ≥ 5.7. */
 export function prepRemoveBuffers(sqe: Sqe, nr: number, bgid: number): void {
   prepRw(IORING_OP_REMOVE_BUFFERS, sqe, nr, 0, 0, 0);
-  sqe.u32[sqe.i + SQW.bufIndex] = bgid & 0xffff;
+  sqe.u32[sqe.i + SQW.bufIndex] = u16Arg(bgid, "bgid");
 }
 
 // ================================================================ messages between rings
@@ -1029,14 +1109,14 @@ export function prepRemoveBuffers(sqe: Sqe, nr: number, bgid: number): void {
  */
 export function prepMsgRing(sqe: Sqe, fd: number, len: number, data: U64, flags = 0): void {
   prepRw(IORING_OP_MSG_RING, sqe, fd, 0, len, data);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /** Like prepMsgRing, with the target CQE's flags set to `cqeFlags`. Mirrors io_uring_prep_msg_ring_cqe_flags(). Linux ≥ 6.3. */
 export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: U64, flags: number, cqeFlags: number): void {
   prepRw(IORING_OP_MSG_RING, sqe, fd, 0, len, data);
-  sqe.u32[sqe.i + SQW.opFlags] = (IORING_MSG_RING_FLAGS_PASS | flags) >>> 0;
-  sqe.u32[sqe.i + SQW.fileIndex] = cqeFlags;
+  sqe.u32[sqe.i + SQW.opFlags] = (IORING_MSG_RING_FLAGS_PASS | u32Arg(flags, "flags")) >>> 0;
+  sqe.u32[sqe.i + SQW.fileIndex] = u32Arg(cqeFlags, "cqeFlags");
 }
 
 /**
@@ -1045,10 +1125,11 @@ export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: U64
  * Mirrors io_uring_prep_msg_ring_fd(). Linux ≥ 6.0.
  */
 export function prepMsgRingFd(sqe: Sqe, fd: number, sourceFd: number, targetFd: number, data: U64, flags = 0): void {
+  checkFd(sourceFd, "sourceFd"); // a fixed-file slot in addr3: setU64 alone took 1.5 and 2^40
   prepRw(IORING_OP_MSG_RING, sqe, fd, IORING_MSG_SEND_FD, 0, data);
   setU64(sqe.u32, sqe.i + SQW.addr3, sourceFd);
-  setTargetFixedFile(sqe, targetFd);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  setTargetFixedFile(sqe, targetFd, "targetFd");
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 /** prepMsgRingFd into any free slot of the target ring. Mirrors io_uring_prep_msg_ring_fd_alloc(). Linux ≥ 6.0. */
@@ -1064,9 +1145,12 @@ export function prepMsgRingFdAlloc(sqe: Sqe, fd: number, sourceFd: number, data:
  * **Safety**: keep `infop` referenced until the CQE.
  */
 export function prepWaitid(sqe: Sqe, idtype: number, id: number, infop: ArrayBufferView | null, options: number, flags = 0): void {
+  if (infop !== null && ArrayBuffer.isView(infop) && infop.byteLength < SIGINFO_SIZE) {
+    throw invalidArgument("infop", `The kernel writes a siginfo_t of ${SIGINFO_SIZE} bytes; got ${infop.byteLength}.`, "range");
+  }
   prepRw(IORING_OP_WAITID, sqe, id, 0, idtype, addrOrNull(infop));
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
-  sqe.u32[sqe.i + SQW.fileIndex] = options;
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
+  sqe.u32[sqe.i + SQW.fileIndex] = u32Arg(options, "options");
 }
 
 /**
@@ -1074,16 +1158,16 @@ export function prepWaitid(sqe: Sqe, idtype: number, id: number, infop: ArrayBuf
  * for all). `futexFlags`: FUTEX2_SIZE_U32 | FUTEX2_PRIVATE. Mirrors io_uring_prep_futex_wait(). Linux ≥ 6.7.
  * **Safety**: keep `futex` referenced until the CQE (a Uint32Array over a SharedArrayBuffer works across threads).
  */
-export function prepFutexWait(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAIT, sqe, futexFlags, addressOf(futex), 0, val);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+export function prepFutexWait(sqe: Sqe, futex: Uint32Array | Int32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
+  prepRw(IORING_OP_FUTEX_WAIT, sqe, futexFlags, futexAddress(futex), 0, val);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
   setU64(sqe.u32, sqe.i + SQW.addr3, mask);
 }
 
 /** Wake up to `val` waiters on the futex word `futex[0]`; res is how many woke. Mirrors io_uring_prep_futex_wake(). Linux ≥ 6.7. */
-export function prepFutexWake(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAKE, sqe, futexFlags, addressOf(futex), 0, val);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+export function prepFutexWake(sqe: Sqe, futex: Uint32Array | Int32Array, val: U64, mask: U64, futexFlags: number, flags = 0): void {
+  prepRw(IORING_OP_FUTEX_WAKE, sqe, futexFlags, futexAddress(futex), 0, val);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
   setU64(sqe.u32, sqe.i + SQW.addr3, mask);
 }
 
@@ -1092,8 +1176,9 @@ export function prepFutexWake(sqe: Sqe, futex: Uint32Array, val: U64, mask: U64,
  * Linux ≥ 6.7. **Safety**: keep `futexv` referenced until the CQE.
  */
 export function prepFutexWaitv(sqe: Sqe, futexv: FutexWaitv, flags = 0): void {
-  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, futexv?.address, futexv?.length, 0);
-  sqe.u32[sqe.i + SQW.opFlags] = flags;
+  expectStruct(futexv, FutexWaitv, "futexv");
+  prepRw(IORING_OP_FUTEX_WAITV, sqe, 0, futexv.address, futexv.length, 0);
+  sqe.u32[sqe.i + SQW.opFlags] = u32Arg(flags, "flags");
 }
 
 // ================================================================ every opcode, and its helpers

@@ -314,12 +314,17 @@ export class IoUring {
 
   /** @internal lib/trace.ts: route this ring's io_uring_enter/io_uring_register through traced versions. */
   _traceSyscalls(enter: typeof ioUringEnter, register: typeof ioUringRegister): void {
+    // called from the constructor (installTrace), on a ring that is open; never after close()
+    if (this.fd < 0) throw ringClosed("_traceSyscalls");
+    if (typeof enter !== "function" || typeof register !== "function") throw invalidArgument("enter/register", "Expected two syscall functions.", "type");
     this.#sysEnter = enter;
     this.#sysRegister = register;
   }
 
   /** @internal lib/learn.ts: the CQE handle of CQ counter `index` (slot `index & mask`), read-only use. */
   _cqeAt(index: number): Cqe {
+    // the CQE pool views the CQ ring: after close() (munmap in "mmap" mode) reading it is unsafe
+    if (this.fd < 0) throw ringClosed("_cqeAt");
     return this.#cqePool[index & this.#cqMask]!;
   }
 

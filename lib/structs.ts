@@ -68,9 +68,10 @@ export class OpenHow {
   /** `flags`: O_* open flags; `mode`: creation mode; `resolve`: RESOLVE_* bits (RESOLVE_BENEATH = 0x08, …). */
   constructor(flags = 0, mode = 0, resolve = 0) {
     this.address = addressOfOwned(this.words);
-    setU64(this.words, 0, flags);
-    setU64(this.words, 2, mode);
-    setU64(this.words, 4, resolve);
+    // named, so NaN/2^64/a string is an error about `flags`, not about some "value"
+    setU64(this.words, 0, flags, "flags");
+    setU64(this.words, 2, mode, "mode");
+    setU64(this.words, 4, resolve, "resolve");
   }
   /** sizeof(struct open_how), what openat2 puts in `len`. */
   static readonly SIZE = 24;
@@ -130,14 +131,25 @@ export class FutexWaitv {
   readonly words: readonly Uint32Array[];
   constructor(entries: { word: Uint32Array; val: number; flags?: number }[]) {
     if (!Array.isArray(entries) || entries.length === 0) throw invalidArgument("entries", "Expected a non-empty array.", "type");
+    // FUTEX_WAITV_MAX in the kernel: more is EINVAL at submit, so say it here
+    if (entries.length > 128) throw invalidArgument("entries", `At most 128 futexes (FUTEX_WAITV_MAX); got ${entries.length}.`, "range");
     this.table = new Uint32Array(entries.length * 6);
-    this.words = entries.map((e) => e.word);
     entries.forEach((e, k) => {
-      if (!(e.word instanceof Uint32Array)) throw invalidArgument(`entries[${k}].word`, "Expected a Uint32Array.", "type");
-      setU64(this.table, k * 6, e.val >>> 0);
+      if (e === null || typeof e !== "object") throw invalidArgument(`entries[${k}]`, "Expected { word, val, flags? }.", "type");
+      if (!(e.word instanceof Uint32Array) || e.word.length === 0) throw invalidArgument(`entries[${k}].word`, "Expected a non-empty Uint32Array.", "type");
+      // val is compared with the 32-bit futex word: NaN or 2^32 would silently become 0
+      if (!Number.isInteger(e.val) || e.val < 0 || e.val > 0xffffffff) {
+        throw invalidArgument(`entries[${k}].val`, `Expected an integer 0…2^32-1; got ${String(e.val)}.`, typeof e.val === "number" ? "range" : "type");
+      }
+      const flags = e.flags ?? FUTEX2_SIZE_U32 | FUTEX2_PRIVATE;
+      if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
+        throw invalidArgument(`entries[${k}].flags`, `Expected FUTEX2_* bits (a u32); got ${String(flags)}.`, typeof flags === "number" ? "range" : "type");
+      }
+      setU64(this.table, k * 6, e.val);
       setU64(this.table, k * 6 + 2, addressOf(e.word));
-      this.table[k * 6 + 4] = e.flags ?? FUTEX2_SIZE_U32 | FUTEX2_PRIVATE;
+      this.table[k * 6 + 4] = flags;
     });
+    this.words = entries.map((e) => e.word);
     this.address = addressOfOwned(this.table);
   }
   get length(): number {
@@ -172,22 +184,39 @@ export class EpollEvents {
   readonly bytes: Uint8Array;
   readonly #dv: DataView;
   constructor(count: number) {
-    if (!Number.isInteger(count) || count < 1) throw invalidArgument("count", `Expected an integer ≥ 1; got ${count}.`, "range");
+    // EP_MAX_EVENTS in the kernel: INT_MAX / sizeof(struct epoll_event)
+    const max = Math.floor(0x7fffffff / EPOLL_EVENT_SIZE);
+    if (!Number.isInteger(count) || count < 1 || count > max) {
+      throw invalidArgument("count", `Expected an integer 1…${max}; got ${String(count)}.`, typeof count === "number" ? "range" : "type");
+    }
     this.bytes = new Uint8Array(count * EPOLL_EVENT_SIZE);
     this.#dv = new DataView(this.bytes.buffer);
   }
   get length(): number {
     return this.bytes.byteLength / EPOLL_EVENT_SIZE;
   }
+  /** Byte offset of entry `i`, checked: a DataView's own RangeError has no code and names no argument. */
+  #at(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) {
+      throw invalidArgument("i", `Expected an index 0…${this.length - 1}; got ${String(i)}.`, typeof i === "number" ? "range" : "type");
+    }
+    return i * EPOLL_EVENT_SIZE;
+  }
   events(i: number): number {
-    return this.#dv.getUint32(i * EPOLL_EVENT_SIZE, true);
+    return this.#dv.getUint32(this.#at(i), true);
   }
   data(i: number): bigint {
-    return this.#dv.getBigUint64(i * EPOLL_EVENT_SIZE + (EPOLL_EVENT_SIZE === 12 ? 4 : 8), true);
+    return this.#dv.getBigUint64(this.#at(i) + (EPOLL_EVENT_SIZE === 12 ? 4 : 8), true);
   }
   set(i: number, events: number, data: bigint | number): this {
-    this.#dv.setUint32(i * EPOLL_EVENT_SIZE, events >>> 0, true);
-    this.#dv.setBigUint64(i * EPOLL_EVENT_SIZE + (EPOLL_EVENT_SIZE === 12 ? 4 : 8), BigInt(data), true);
+    const at = this.#at(i);
+    if (!Number.isInteger(events) || events < -0x80000000 || events > 0xffffffff) {
+      throw invalidArgument("events", `Expected EPOLL* bits (a u32); got ${String(events)}.`, typeof events === "number" ? "range" : "type");
+    }
+    const ok = typeof data === "bigint" ? data >= 0n && data < 2n ** 64n : Number.isSafeInteger(data) && data >= 0;
+    if (!ok) throw invalidArgument("data", `Expected an integer 0…2^64-1 (a bigint above 2^53); got ${String(data)}.`, typeof data === "number" || typeof data === "bigint" ? "range" : "type");
+    this.#dv.setUint32(at, events >>> 0, true);
+    this.#dv.setBigUint64(at + (EPOLL_EVENT_SIZE === 12 ? 4 : 8), BigInt(data), true);
     return this;
   }
 }

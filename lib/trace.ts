@@ -46,7 +46,7 @@ import {
   IOSQE_FLAG_NAMES,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { errnoName } from "./errors.ts";
+import { errnoName, invalidArgument } from "./errors.ts";
 import type { Cqe } from "./sqe.ts";
 import { getU64, getU64Big, SQW } from "./sqe.ts";
 import type { IoUring } from "./ring.ts";
@@ -223,6 +223,31 @@ const userDataText = (v: number | string): string =>
   typeof v === "string" ? `0x${BigInt(v).toString(16)}` : v >= 0x10000 ? `0x${v.toString(16)}` : String(v);
 const flagText = (names: string[]): string => (names.length ? names.join("|") : "0");
 
+/** The fields formatTraceEvent reads, per event type ("flagNames" must be an array; the rest present). */
+const EVENT_FIELDS: Readonly<Record<TraceEvent["type"], readonly string[]>> = {
+  setup: ["sqEntries", "cqEntries", "flagNames", "memory"],
+  sqe: ["slot", "op", "fd", "len", "off", "userData", "flagNames"],
+  sq_tail: ["from", "to"],
+  enter: ["toSubmit", "minComplete", "flagNames", "result"],
+  sq_head: ["head", "consumed", "pending"],
+  cq_tail: ["tail", "ready"],
+  cqe: ["slot", "userData", "res", "result", "flagNames"],
+  cq_head: ["from", "to"],
+  register: ["op", "nrArgs", "result"],
+};
+
+/** A named error for something that is not a TraceEvent, instead of a line full of "undefined". */
+function checkEvent(e: unknown): asserts e is TraceEvent {
+  if (e === null || typeof e !== "object") throw invalidArgument("event", `Expected a TraceEvent object; got ${e === null ? "null" : typeof e}.`, "type");
+  const type = (e as { type?: unknown }).type;
+  const fields = typeof type === "string" && Object.hasOwn(EVENT_FIELDS, type) ? EVENT_FIELDS[type as TraceEvent["type"]] : null;
+  if (!fields) throw invalidArgument("event.type", `Expected one of ${Object.keys(EVENT_FIELDS).join(", ")}; got ${JSON.stringify(type) ?? "undefined"}.`);
+  for (const f of ["ring", ...fields]) {
+    const v = (e as Record<string, unknown>)[f];
+    if (v === undefined || (f === "flagNames" && !Array.isArray(v))) throw invalidArgument(`event.${f}`, `A ${type} event needs ${f}; got ${String(v)}.`, "type");
+  }
+}
+
 /**
  * One event as a readable line, e.g.
  * `sqe      slot 3  READ fd=5 len=4096 off=0 user_data=7 flags=IO_LINK`,
@@ -230,6 +255,7 @@ const flagText = (names: string[]): string => (names.length ? names.join("|") : 
  * user_data is decimal below 65536 and hex above (sentinels like 0xaaaaaaaa read better).
  */
 export function formatTraceEvent(e: TraceEvent): string {
+  checkEvent(e);
   const tag = `[ring ${e.ring}] `;
   switch (e.type) {
     case "setup":
@@ -266,8 +292,13 @@ export function formatTraceEvent(e: TraceEvent): string {
 
 /** A trace function that writes each event as a line (or NDJSON) to `fd` (default 2, stderr). */
 export function traceWriter(options: { json?: boolean; fd?: number } = {}): (event: TraceEvent) => void {
+  // checked now: a bad fd would otherwise fail inside the ring's bookkeeping at the first event
+  if (options === null || typeof options !== "object") throw invalidArgument("options", `Expected { json?, fd? }; got ${options === null ? "null" : typeof options}.`, "type");
+  for (const k of Object.keys(options)) if (k !== "json" && k !== "fd") throw invalidArgument("options", `Unknown option ${JSON.stringify(k)} (json, fd).`);
   const fd = options.fd ?? 2;
   const json = options.json ?? false;
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw invalidArgument("options.fd", `Expected a file descriptor (an integer ≥ 0); got ${String(fd)}.`, typeof fd === "number" ? "range" : "type");
+  if (typeof json !== "boolean") throw invalidArgument("options.json", `Expected a boolean; got ${typeof json}.`, "type");
   return (event) => {
     writeSync(fd, `${json ? JSON.stringify(event) : formatTraceEvent(event)}\n`);
   };

@@ -10,10 +10,10 @@
  * Methods of IoUring, Uring and UringFile are swept on a closed object, all of them, by enumeration.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as api from "../lib/index.ts";
-import { CLI_FLAGS, main, parseCpArgs } from "../lib/cli.ts";
+import { CLI_FLAGS, type CliFlag, main, parseCpArgs } from "../lib/cli.ts";
 import { kernelTest, tempDir, unavailable } from "./helpers.ts";
 
 // ------------------------------------------------------------------ what counts as clear
@@ -111,7 +111,7 @@ const BAD_PATHS: [string, unknown][] = [
 // ------------------------------------------------------------------ the generic prep* sweep
 
 /** The parameter names of a function, from its source (defaults stripped). */
-function paramNames(fn: Function): { name: string; optional: boolean }[] {
+function paramNames(fn: Function): { name: string; optional: boolean; fallback?: string }[] {
   const src = Function.prototype.toString.call(fn);
   const open = src.indexOf("(");
   let depth = 0;
@@ -136,34 +136,62 @@ function paramNames(fn: Function): { name: string; optional: boolean }[] {
     } else cur += ch;
   }
   if (cur.trim()) parts.push(cur);
-  return parts.map((p) => ({ name: p.split("=")[0]!.trim(), optional: p.includes("=") }));
+  return parts.map((p) => ({ name: p.split("=")[0]!.trim(), optional: p.includes("="), fallback: p.includes("=") ? p.slice(p.indexOf("=") + 1).trim() : undefined }));
 }
 
-type Kind = "sqe" | "fd" | "buffer" | "path" | "number" | "u64" | "ts" | "iovecs" | "userData" | "other";
+type Kind =
+  | "sqe"
+  | "fd"
+  | "buffer"
+  | "address"
+  | "path"
+  | "number"
+  | "u64"
+  | "ts"
+  | "iovecs"
+  | "struct"
+  | "fds"
+  | "futex"
+  | "epoll"
+  | "userData"
+  | "other";
 
-/** What a prep* parameter is, by its liburing name. */
-function kindOf(name: string): Kind {
+/** What a prep* parameter is, by its liburing name (and, where one name means two things, the helper). */
+function kindOf(name: string, prep = ""): Kind {
   if (name === "sqe") return "sqe";
-  if (/^(fd|dfd|sockfd|olddfd|newdfd|newdirfd|dirfd|fdIn|fdOut)$/.test(name)) return "fd";
-  if (/^(buf|statxbuf|addr|buffer)$/.test(name)) return "buffer";
-  if (/path$|^target$/i.test(name)) return "path";
-  if (/^(offset|off|offIn|offOut)$/.test(name)) return "u64";
-  if (/^(len|nbytes)$/.test(name)) return "number";
+  if (/^(fd|dfd|sockfd|olddfd|newdfd|newdirfd|dirfd|fdIn|fdOut|epfd|sourceFd)$/.test(name)) return "fd";
+  // madvise takes a pointer, as in C: a number (e.g. Region.address of allocShared) or a view
+  if (name === "addr" && prep.startsWith("prepMadvise")) return "address";
+  if (/^(buf|statxbuf|addr|buffer|value|destAddr|infop|optval)$/.test(name)) return "buffer";
+  // xattr names are C strings like paths
+  if (/path$|^target$/i.test(name) || (name === "name" && /xattr$/i.test(prep))) return "path";
+  if (/^(offset|off|offIn|offOut|val|mask|data)$/.test(name)) return "u64";
+  if (/^(len|nbytes|length|maxevents)$/.test(name)) return "number";
   if (name === "ts") return "ts";
   if (name === "iovecs") return "iovecs";
-  if (name === "userData") return "userData";
+  // struct open_how / msghdr / futex_waitv arrays: the library's classes, nothing else
+  if (name === "futexv" || name === "msg" || (name === "how" && prep.startsWith("prepOpenat2"))) return "struct";
+  if (name === "fds") return "fds";
+  if (name === "futex") return "futex";
+  if (name === "ev" || name === "events") return "epoll";
+  if (/^(userData|oldUserData|newUserData)$/.test(name)) return "userData";
   return "other";
 }
+
+/** The least a buffer parameter must hold: the kernel writes that many bytes whatever its length. */
+const MIN_BYTES: Record<string, number> = { statxbuf: 256, infop: 128 };
 
 /** A valid value for each kind (no kernel ever sees these SQEs: they are never submitted). */
 function validFor(kind: Kind, name: string): unknown {
   switch (kind) {
     case "fd":
       return 3;
+    case "address":
+      return 4096;
     case "buffer":
-      return name === "statxbuf" ? new Uint8Array(256) : name === "addr" ? api.sockaddr("127.0.0.1", 80) : new Uint8Array(16);
+      return name in MIN_BYTES ? new Uint8Array(MIN_BYTES[name]!) : name === "addr" || name === "destAddr" ? api.sockaddr("127.0.0.1", 80) : new Uint8Array(16);
     case "path":
-      return "some/file";
+      return name === "name" ? "user.test" : "some/file";
     case "number":
     case "u64":
       return 8;
@@ -171,6 +199,14 @@ function validFor(kind: Kind, name: string): unknown {
       return new api.Timespec(1);
     case "iovecs":
       return new api.IoVecs([new Uint8Array(4)]);
+    case "struct":
+      return name === "futexv" ? new api.FutexWaitv([{ word: new Uint32Array(1), val: 0 }]) : name === "msg" ? new api.MsgHdr(null) : new api.OpenHow();
+    case "fds":
+      return new Int32Array(2);
+    case "futex":
+      return new Uint32Array(1);
+    case "epoll":
+      return new api.EpollEvents(name === "ev" ? 1 : 8);
     case "userData":
       return 7;
     default:
@@ -183,13 +219,13 @@ function validFor(kind: Kind, name: string): unknown {
 const CANDIDATES: (() => unknown)[] = [() => 0, () => new Uint8Array(64), () => "some/file", () => new api.Timespec(1), () => null, () => ({})];
 
 interface PrepPlan {
-  params: { name: string; kind: Kind; optional: boolean }[];
+  params: { name: string; kind: Kind; optional: boolean; fallback?: string }[];
   valid: unknown[];
 }
 
 /** Find a valid argument list for a prep helper; null if none of the candidates works. */
 function planPrep(fn: Function, newSqe: () => api.Sqe): PrepPlan | string {
-  const params = paramNames(fn).map((p) => ({ ...p, kind: kindOf(p.name) }));
+  const params = paramNames(fn).map((p) => ({ ...p, kind: kindOf(p.name, fn.name) }));
   if (params[0]?.kind !== "sqe") return "its first parameter is not `sqe`";
   const valid = params.map((p) => (p.kind === "sqe" ? null : p.optional && p.kind === "other" ? undefined : validFor(p.kind, p.name)));
   const works = () => {
@@ -246,14 +282,68 @@ function prepCases(name: string, fn: Function, plan: PrepPlan, newSqe: () => api
         break;
       case "buffer":
         for (const [what, make] of BAD_BUFFERS) cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
+        if (p.name in MIN_BYTES) {
+          const n = MIN_BYTES[p.name]! - 1;
+          cases.push({ label: `${p.name} = ${n} bytes (the kernel writes ${n + 1})`, call: () => fn(newSqe(), ...arg(new Uint8Array(n)).slice(1)) });
+        }
         break;
       case "path":
         for (const [what, v] of BAD_PATHS) cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
         break;
       case "ts":
       case "iovecs":
-        for (const [what, v] of [["null", null], ["a plain object", {}], ["a Uint8Array", new Uint8Array(16)]] as [string, unknown][]) {
+      case "struct": {
+        // an object that only looks like the struct ({ address, length }) or is another struct would
+        // hand the kernel memory of the wrong shape and size
+        const wrongStruct = p.kind === "ts" ? new api.OpenHow() : new api.Timespec(1);
+        for (const [what, v] of [
+          ["null", null],
+          ["a plain object", {}],
+          ["a Uint8Array", new Uint8Array(64)],
+          ["a look-alike { address, length }", { address: 4096, length: 1 }],
+          [`another struct (${wrongStruct.constructor.name})`, wrongStruct],
+        ] as [string, unknown][]) {
           cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+        }
+        break;
+      }
+      case "address":
+        for (const [what, v] of [...BAD_NUMBERS, ["-4096", -4096], ["1.5", 1.5], ["2^64", 2 ** 64], ["null", null]] as [string, unknown][]) {
+          cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+        }
+        for (const [what, make] of BAD_BUFFERS) {
+          if (what !== "a number") cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
+        }
+        break;
+      case "fds": {
+        const detached = new Int32Array(2);
+        structuredClone(detached, { transfer: [detached.buffer] });
+        const bad: [string, unknown][] = [
+          ["null", null],
+          ["a number", 3],
+          ["a plain array", [3, 4]],
+          ["a Uint32Array", new Uint32Array(2)],
+          ["an empty Int32Array", new Int32Array(0)],
+          ["a detached Int32Array", detached],
+          ["a resizable Int32Array", new Int32Array(new ArrayBuffer(8, { maxByteLength: 64 }))],
+        ];
+        if (name.startsWith("prepPipe")) bad.push(["an Int32Array of 1 (a pipe has two ends)", new Int32Array(1)]);
+        for (const [what, v] of bad) cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+        break;
+      }
+      case "futex":
+        for (const [what, make] of [...BAD_BUFFERS, ["a Uint8Array (the futex word is 4 bytes)", () => new Uint8Array(4)], ["an empty Uint32Array", () => new Uint32Array(0)], ["null", () => null]] as [string, () => unknown][]) {
+          cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
+        }
+        break;
+      case "epoll":
+        for (const [what, make] of [
+          ...BAD_BUFFERS,
+          ["{ bytes: 'x' }", () => ({ bytes: "x" })],
+          ["a 4-byte view (an epoll_event is 12)", () => new Uint8Array(4)],
+          ...(p.name === "events" ? [["null", () => null]] : []),
+        ] as [string, () => unknown][]) {
+          cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(make()).slice(1)) });
         }
         break;
       case "userData":
@@ -262,6 +352,13 @@ function prepCases(name: string, fn: Function, plan: PrepPlan, newSqe: () => api
         }
         break;
       default:
+        // a number the table has no name for (flags, mode, advice, a slot, a cmd op; also an optional
+        // one whose default is a number): NaN, 1.5 and "1" must not land in the SQE as 0 or 1
+        if (typeof plan.valid[k] === "number" || (p.fallback !== undefined && /^-?\d+$/.test(p.fallback))) {
+          for (const [what, v] of [["NaN", Number.NaN], ["1.5", 1.5], ["a numeric string", "1"]] as [string, unknown][]) {
+            cases.push({ label: `${p.name} = ${what}`, call: () => fn(newSqe(), ...arg(v).slice(1)) });
+          }
+        }
         break;
     }
   });
@@ -296,6 +393,28 @@ interface Ctx {
 }
 
 type Entry = ((ctx: Ctx) => Case[]) | { none: string };
+
+/** A real picture (the first of the nop scenario), and copies of it with one part broken. */
+function pictureCases(name: string, render: (p: api.RingPicture) => string): Case[] {
+  const gen = api.course(["nop"]);
+  const good = gen.next().value as api.RingPicture;
+  gen.return(undefined);
+  const broken = (patch: Record<string, unknown>) => ({ ...good, ...patch }) as never;
+  return [
+    c("(null)", () => render(null as never)),
+    c("('x')", () => render("x" as never)),
+    c("({})", () => render({} as never)),
+    c("(counters missing)", () => render(broken({ counters: undefined }))),
+    c("(counters.sqHead NaN)", () => render(broken({ counters: { ...good.counters, sqHead: Number.NaN } }))),
+    c("(sq not an array)", () => render(broken({ sq: "x" }))),
+    c("(sq empty)", () => render(broken({ sq: [] }))),
+    c("(sq of 3 slots: markers need a power of two)", () => render(broken({ sq: good.sq.slice(0, 3) }))),
+    c("(a slot without lines)", () => render(broken({ cq: good.cq.map((s) => ({ ...s, lines: undefined })) }))),
+    c("(a slot with an unknown state)", () => render(broken({ cq: good.cq.map((s) => ({ ...s, state: "bogus" })) }))),
+    c("(title a number)", () => render(broken({ title: 42 }))),
+    c(`(the real picture) draws it (${name})`, () => render(good), (v) => typeof v === "string" && v.includes("SQ[0]") && v.includes("CQ[7]")),
+  ];
+}
 
 const c = (label: string, call: () => unknown, returns?: (v: unknown) => boolean): Case => ({ label, call, ...(returns ? { returns } : {}) });
 const eq = (x: unknown) => (v: unknown) => v === x;
@@ -492,6 +611,98 @@ const SWEEP: Record<string, Entry> = {
     c(".readv('x')", () => x.file.readv("x" as never)),
     c(".truncate(NaN)", () => x.file.truncate(Number.NaN)),
   ],
+  OpenHow: () => [
+    c("(flags NaN)", () => new api.OpenHow(Number.NaN)),
+    c("(flags a string)", () => new api.OpenHow("0" as never)),
+    c("(mode an object)", () => new api.OpenHow(0, {} as never)),
+    c("(resolve 2^64)", () => new api.OpenHow(0, 0, 2 ** 64)),
+    c("(resolve Infinity)", () => new api.OpenHow(0, 0, Number.POSITIVE_INFINITY)),
+  ],
+  MsgHdr: () => [
+    c("(iov a string)", () => new api.MsgHdr("x" as never)),
+    c("(iov a plain object)", () => new api.MsgHdr({ address: 8, length: 1 } as never)),
+    c("(iov a Timespec)", () => new api.MsgHdr(new api.Timespec(1) as never)),
+    ...BAD_BUFFERS.map(([what, make]) => c(`(name ${what})`, () => new api.MsgHdr(null, make() as never))),
+    ...BAD_BUFFERS.map(([what, make]) => c(`(control ${what})`, () => new api.MsgHdr(null, null, make() as never))),
+  ],
+  FutexWaitv: () => {
+    const word = () => new Uint32Array(1);
+    return [
+      c("([])", () => new api.FutexWaitv([])),
+      c("(null)", () => new api.FutexWaitv(null as never)),
+      c("(a string)", () => new api.FutexWaitv("x" as never)),
+      c("([null])", () => new api.FutexWaitv([null as never])),
+      c("([42])", () => new api.FutexWaitv([42 as never])),
+      c("(word a plain array)", () => new api.FutexWaitv([{ word: [0] as never, val: 0 }])),
+      c("(word an Int32Array)", () => new api.FutexWaitv([{ word: new Int32Array(1) as never, val: 0 }])),
+      c("(word empty)", () => new api.FutexWaitv([{ word: new Uint32Array(0), val: 0 }])),
+      c("(word detached)", () => {
+        const w = new Uint32Array(1);
+        structuredClone(w, { transfer: [w.buffer] });
+        return new api.FutexWaitv([{ word: w, val: 0 }]);
+      }),
+      c("(word resizable)", () => new api.FutexWaitv([{ word: new Uint32Array(new ArrayBuffer(4, { maxByteLength: 64 })), val: 0 }])),
+      ...BAD_NUMBERS.map(([what, v]) => c(`(val ${what})`, () => new api.FutexWaitv([{ word: word(), val: v as never }]))),
+      c("(val -1)", () => new api.FutexWaitv([{ word: word(), val: -1 }])),
+      c("(val 2^32: the futex word is 32 bits)", () => new api.FutexWaitv([{ word: word(), val: 2 ** 32 }])),
+      c("(val 1.5)", () => new api.FutexWaitv([{ word: word(), val: 1.5 }])),
+      ...BAD_NUMBERS.map(([what, v]) => c(`(flags ${what})`, () => new api.FutexWaitv([{ word: word(), val: 0, flags: v as never }]))),
+      c("(129 entries: FUTEX_WAITV_MAX is 128)", () => new api.FutexWaitv(Array.from({ length: 129 }, () => ({ word: word(), val: 0 })))),
+    ];
+  },
+  EpollEvents: () => {
+    const ev = () => new api.EpollEvents(2);
+    return [
+      ...BAD_NUMBERS.map(([what, v]) => c(`(${what})`, () => new api.EpollEvents(v as never))),
+      c("(0)", () => new api.EpollEvents(0)),
+      c("(-1)", () => new api.EpollEvents(-1)),
+      c("(1.5)", () => new api.EpollEvents(1.5)),
+      c("(2^40)", () => new api.EpollEvents(2 ** 40)),
+      c(".events(-1)", () => ev().events(-1)),
+      c(".events(2) past the end", () => ev().events(2)),
+      c(".events(NaN)", () => ev().events(Number.NaN)),
+      c(".data(1.5)", () => ev().data(1.5)),
+      c(".data('0')", () => ev().data("0" as never)),
+      c(".set(2, …) past the end", () => ev().set(2, 1, 0)),
+      c(".set(0, NaN, 0)", () => ev().set(0, Number.NaN, 0)),
+      c(".set(0, 2^40, 0)", () => ev().set(0, 2 ** 40, 0)),
+      c(".set(0, 1, NaN)", () => ev().set(0, 1, Number.NaN)),
+      c(".set(0, 1, -1)", () => ev().set(0, 1, -1)),
+      c(".set(0, 1, 1.5)", () => ev().set(0, 1, 1.5)),
+      c(".set(0, 1, 2^64 as a bigint)", () => ev().set(0, 1, 2n ** 64n)),
+      c(".set(0, 1, 'x')", () => ev().set(0, 1, "x" as never)),
+    ];
+  },
+  course: () => [
+    c("('nop': a string, not a list)", () => api.course("nop" as never)),
+    c("(['bogus'])", () => api.course(["bogus"])),
+    c("([42])", () => api.course([42 as never])),
+    c("(null)", () => api.course(null as never)),
+    c("({})", () => api.course({} as never)),
+    c("(['nop', '__proto__'])", () => api.course(["nop", "__proto__"])),
+  ],
+  formatTraceEvent: () => [
+    c("(null)", () => api.formatTraceEvent(null as never)),
+    c("('sqe')", () => api.formatTraceEvent("sqe" as never)),
+    c("({})", () => api.formatTraceEvent({} as never)),
+    c("({ type: 'bogus' })", () => api.formatTraceEvent({ type: "bogus", ring: 3, seq: 0 } as never)),
+    c("({ type: 'toString' })", () => api.formatTraceEvent({ type: "toString", ring: 3, seq: 0 } as never)),
+    c("({ type: 'sqe' } without its fields)", () => api.formatTraceEvent({ type: "sqe", ring: 3, seq: 0 } as never)),
+    c("({ type: 'enter', flagNames: 'x' })", () =>
+      api.formatTraceEvent({ type: "enter", ring: 3, seq: 0, toSubmit: 1, minComplete: 0, flags: 0, flagNames: "x", result: 1 } as never),
+    ),
+  ],
+  renderText: () => pictureCases("renderText", api.renderText),
+  renderSvg: () => pictureCases("renderSvg", api.renderSvg),
+  traceWriter: () => [
+    c("(null)", () => api.traceWriter(null as never)),
+    c("('json')", () => api.traceWriter("json" as never)),
+    ...BAD_NUMBERS.map(([what, v]) => c(`({ fd: ${what} })`, () => api.traceWriter({ fd: v as never }))),
+    c("({ fd: -1 })", () => api.traceWriter({ fd: -1 })),
+    c("({ fd: 1.5 })", () => api.traceWriter({ fd: 1.5 })),
+    c("({ json: 'yes' })", () => api.traceWriter({ json: "yes" as never })),
+    c("({ bogus: 1 })", () => api.traceWriter({ bogus: 1 } as never)),
+  ],
   UringStats: { none: "a plain record filled by parseStatx (swept there); its methods take no input" },
   parseStatxUnused: { none: "placeholder" },
 };
@@ -686,60 +897,105 @@ test("CLI: every command in the help has its flags in CLI_FLAGS, and every flag 
   expect(problems).toEqual([]);
 });
 
-test("CLI: every flag of every command with bad values → exit 2 and a message naming it, never a crash", async () => {
-  const problems: string[] = [];
-  let swept = 0;
-  for (const [cmd, flags] of Object.entries(CLI_FLAGS)) {
-    for (const { flag, value } of flags) {
-      const long = flag.startsWith("--");
-      // a switch given a value
-      if (long && value === "none") {
-        const r = await runMain([cmd, `${flag}=yes`, "a", "b"]);
-        swept++;
-        if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=yes: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
-      }
-      if (value === "none") continue;
-      // a value option with nothing after it
-      if (value === "required") {
-        const r = await runMain([cmd, flag]);
-        swept++;
-        if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag} (no value): exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
-      }
-      for (const bad of BAD_VALUES) {
-        if (cmd === "demo" && flag === "--dir" && bad !== "") continue; // any non-empty string is a directory name
-        if (cmd === "cp") {
-          // cp's parser, directly: it must refuse the value, naming the flag
-          swept++;
-          try {
-            parseCpArgs([`${flag}=${bad}`, "a", "b"]);
-            problems.push(`cp ${flag}=${JSON.stringify(bad)}: accepted`);
-          } catch (e) {
-            const why = (e as Error).name === "CliError" && (e as Error).message.includes(flag) ? null : `${(e as Error).name}: ${(e as Error).message}`;
-            if (why) problems.push(`cp ${flag}=${JSON.stringify(bad)}: ${why}`);
-          }
-          continue;
-        }
-        swept++;
-        const r = await runMain([cmd, `${flag}=${bad}`]);
-        if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
-      }
-    }
-    // a value with a NUL byte (only a programmatic main() can pass one; argv cannot)
-    for (const { flag, value } of flags) {
-      if (value === "none") continue;
-      swept++;
-      const o = await outcome(() => runMain([cmd, `${flag}=x\0y`, ...(cmd === "cp" ? ["a", "b"] : [])]));
-      const r = o.value as { code: number; err: string } | undefined;
-      if (o.threw) problems.push(`${cmd} ${flag}=<NUL>: main() threw ${(o.error as Error).message.slice(0, 80)}`);
-      else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=<NUL>: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
-    }
-    // an unknown flag, for every command
-    const r = await runMain([cmd, "--no-such-flag"]);
-    swept++;
-    if (r.code !== 2 || !r.err.includes("--no-such-flag")) problems.push(`${cmd} --no-such-flag: exit ${r.code}`);
+/**
+ * Run `fn` in a fresh temporary working directory: a value the CLI wrongly takes as a file name
+ * ("abc", "-1") is then written there, not into the repository, and the directory is removed after.
+ */
+async function inTempCwd<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = tempDir("bun-uring-cli-sweep-");
+  const saved = process.cwd();
+  process.chdir(dir.path);
+  try {
+    return await fn(dir.path);
+  } finally {
+    process.chdir(saved);
+    dir.cleanup();
   }
-  expect(problems).toEqual([]);
-  expect(swept).toBeGreaterThan(60);
+}
+
+test("CLI: every flag of every command with bad values → exit 2 and a message naming it, never a crash", async () => {
+  await inTempCwd(async (cwd) => {
+    // trace gets a real script, so a bad --output that slips through runs it and exits 0: caught
+    const script = join(cwd, "ok.ts");
+    writeFileSync(script, "process.exit(0);\n");
+    writeFileSync(join(cwd, "regular-file"), "x");
+    const operands: Record<string, string[]> = { cp: ["a", "b"], trace: [script] };
+    // what a wrong value is depends on what the value is (CliFlag.kind in lib/cli.ts)
+    const badFor = (kind: CliFlag["kind"]): string[] =>
+      kind === "file"
+        ? ["", cwd, join(cwd, "missing", "out")] // empty, a directory, a missing parent
+        : kind === "dir"
+          ? ["", join(cwd, "regular-file"), join(cwd, "missing")] // empty, not a directory, missing
+          : BAD_VALUES;
+    const problems: string[] = [];
+    let swept = 0;
+    for (const [cmd, flags] of Object.entries(CLI_FLAGS)) {
+      const ops = operands[cmd] ?? [];
+      for (const { flag, value, kind } of flags) {
+        const long = flag.startsWith("--");
+        if (value !== "none" && !kind) problems.push(`${cmd} ${flag}: takes a value but has no kind in CLI_FLAGS`);
+        // a switch given a value
+        if (long && value === "none") {
+          const r = await runMain([cmd, `${flag}=yes`, "a", "b"]);
+          swept++;
+          if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag}=yes: exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
+        }
+        if (value === "none") continue;
+        // a value option with nothing after it
+        if (value === "required") {
+          const r = await runMain([cmd, flag]);
+          swept++;
+          if (r.code !== 2 || !r.err.includes(flag)) problems.push(`${cmd} ${flag} (no value): exit ${r.code}, stderr ${JSON.stringify(r.err.slice(0, 100))}`);
+        }
+        for (const bad of badFor(kind)) {
+          if (cmd === "cp") {
+            // cp's parser, directly: it must refuse the value, naming the flag
+            swept++;
+            try {
+              parseCpArgs([`${flag}=${bad}`, "a", "b"]);
+              problems.push(`cp ${flag}=${JSON.stringify(bad)}: accepted`);
+            } catch (e) {
+              const why = (e as Error).name === "CliError" && (e as Error).message.includes(flag) ? null : `${(e as Error).name}: ${(e as Error).message}`;
+              if (why) problems.push(`cp ${flag}=${JSON.stringify(bad)}: ${why}`);
+            }
+            continue;
+          }
+          swept++;
+          const o = await outcome(() => runMain([cmd, `${flag}=${bad}`, ...ops]));
+          const r = o.value as { code: number; err: string } | undefined;
+          if (o.threw) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: main() threw ${(o.error as Error).message.slice(0, 80)}`);
+          else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=${JSON.stringify(bad)}: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
+        }
+      }
+      // a value with a NUL byte (only a programmatic main() can pass one; argv cannot)
+      for (const { flag, value } of flags) {
+        if (value === "none") continue;
+        swept++;
+        const o = await outcome(() => runMain([cmd, `${flag}=x\0y`, ...ops]));
+        const r = o.value as { code: number; err: string } | undefined;
+        if (o.threw) problems.push(`${cmd} ${flag}=<NUL>: main() threw ${(o.error as Error).message.slice(0, 80)}`);
+        else if (r!.code !== 2 || !r!.err.includes(flag)) problems.push(`${cmd} ${flag}=<NUL>: exit ${r!.code}, stderr ${JSON.stringify(r!.err.slice(0, 100))}`);
+      }
+      // an unknown flag, for every command
+      const r = await runMain([cmd, "--no-such-flag", ...ops]);
+      swept++;
+      if (r.code !== 2 || !r.err.includes("--no-such-flag")) problems.push(`${cmd} --no-such-flag: exit ${r.code}`);
+    }
+    expect(problems).toEqual([]);
+    expect(swept).toBeGreaterThan(60);
+    // nothing the sweep passed was written as a file: only the two files made above are here
+    expect(readdirSync(cwd).sort()).toEqual(["ok.ts", "regular-file"]);
+  });
+});
+
+kernelTest("CLI: FILE values are file names: learn --svg=-1 and --svg=NaN write those files", async () => {
+  await inTempCwd(async (cwd) => {
+    for (const name of ["-1", "NaN", join(cwd, "sub.svg")]) {
+      const r = await runMain(["learn", "--scenario=nop", "--steps=1", `--svg=${name}`]);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(cwd, name.startsWith("/") ? "sub.svg" : name), "utf8")).toContain("<svg");
+    }
+  });
 });
 
 test("CLI: cp operands with NUL bytes are usage errors (exit 2), not an exception out of main()", async () => {
