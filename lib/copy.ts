@@ -18,12 +18,13 @@
  *   empty files and directories; FIFOs, sockets and devices are skipped with a
  *   warning; a directory is never copied into itself.
  */
-import { readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { type Dirent, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
-import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
+import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
+import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { parseOptions } from "./options.ts";
@@ -172,6 +173,10 @@ class Copier {
   readonly #copied: [string, string][] = [];
   readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason, COPY_ABORTED));
   readonly #uid = process.getuid?.() ?? -1;
+  /** Whether regular files may go through the small-file engine: not on a caller's ring, and no metadata it cannot set. */
+  readonly #engineOk: boolean;
+  readonly #host: EngineHost;
+  #engine: CopyEngine | null = null;
 
   constructor(options: CopyOptions | undefined) {
     const p = parseOptions(CopyOptionsSchema, options, "options");
@@ -195,6 +200,8 @@ class Copier {
       signal: p.signal,
     };
     if (this.o.noClobber && this.o.force) throw invalidArgument("options", "noClobber and force exclude each other.");
+    this.#engineOk = !p.uring && !preserve.has("ownership") && !preserve.has("timestamps") && process.env.BUN_URING_COPY_ENGINE !== "0";
+    this.#host = this.#makeHost();
     this.io = p.uring ?? copyRing();
     this.#freeSlots = slotPool(this.io);
     for (let k = 0; k < this.o.queueDepth; k++) this.#buffers.push(new Uint8Array(this.o.blockSize));
@@ -321,19 +328,103 @@ class Copier {
       created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
     }
     this.summary.dirs++;
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(src);
+      entries = readdirSync(src, { withFileTypes: true });
     } catch (e) {
       throw toUringError(e, "scandir", src);
     }
-    const children = names.map((name) => this.entry(join(src, name), join(dst, name)));
+    // Regular files (by d_type) go to the small-file engine when the options allow it; it hands
+    // back whatever it cannot take (big, sparse, changed…). Everything else takes entry().
+    const children: Promise<void>[] = [];
+    let regular: string[] | null = null;
+    for (const d of entries) {
+      if (this.#engineOk && d.isFile()) (regular ??= []).push(d.name);
+      else children.push(this.entry(join(src, d.name), join(dst, d.name)));
+    }
+    if (regular) children.push(this.#engineBatch(src, dst, regular));
     listed(); // every child is counted by now
     // wait for every child, failed or not, before anything else happens to this directory
     const settled = await Promise.allSettled(children);
     for (const r of settled) if (r.status === "rejected") throw r.reason;
     this.#check();
     if (created || this.o.preserve.size > 0) await this.#applyDirMeta(dst, st);
+  }
+
+  /** One directory's regular files through the engine (lib/copy-engine.ts); what it hands back, through entry(). */
+  async #engineBatch(src: string, dst: string, names: string[]): Promise<void> {
+    this.#totalFiles += names.length;
+    const retry: number[] = [];
+    try {
+      this.#check();
+      const opened = await Promise.allSettled([this.io.openFd(src, O_RDONLY | O_DIRECTORY), this.io.openFd(dst, O_RDONLY | O_DIRECTORY)]);
+      const [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+      try {
+        if (opened[0].status === "rejected") throw withPath(opened[0].reason, src);
+        if (opened[1].status === "rejected") throw withPath(opened[1].reason, dst);
+        this.#engine ??= takeEngine(this.o.filesInFlight);
+        const batch: EngineBatch & { retry: number[] } = {
+          srcDir: src,
+          dstDir: dst,
+          srcFd: sfd,
+          dstFd: dfd,
+          names,
+          left: 0,
+          next: 0,
+          resolve: () => {},
+          reject: () => {},
+          retry,
+        };
+        await this.#engine.copy(this.#host, batch);
+      } finally {
+        await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
+      }
+    } catch (e) {
+      // the directories could not be opened: every file of the batch fails the same way
+      this.#totalFiles -= names.length;
+      this.#record(e, src, dst);
+      return;
+    }
+    this.#check();
+    await Promise.all(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!))));
+  }
+
+  /** The engine's view of this copy (see EngineHost). */
+  #makeHost(): EngineHost {
+    return {
+      stopped: () => this.#fatal !== null,
+      fsync: this.o.fsync,
+      noClobber: this.o.noClobber,
+      preserveMode: this.o.preserve.has("mode"),
+      preserveLinks: this.o.preserve.has("links"),
+      umask: umask(),
+      sized: (bytes) => void (this.#totalBytes += bytes),
+      copied: (b, k, bytes) => {
+        this.summary.files++;
+        this.summary.bytes += bytes;
+        if (this.o.verify) this.#copied.push([join(b.srcDir, b.names[k]!), join(b.dstDir, b.names[k]!)]);
+        this.#progress();
+      },
+      skipped: (b, k, bytes) => {
+        this.summary.skipped.push({ path: join(b.dstDir, b.names[k]!), reason: "exists (no-clobber)" });
+        this.#totalFiles--;
+        this.#totalBytes -= bytes;
+      },
+      retry: (b, k, bytes) => {
+        this.#totalFiles--; // entry() counts it again
+        this.#totalBytes -= bytes;
+        (b as EngineBatch & { retry: number[] }).retry.push(k);
+      },
+      failed: (b, k, errno, syscall, onDest) => {
+        const src = join(b.srcDir, b.names[k]!);
+        const dst = join(b.dstDir, b.names[k]!);
+        try {
+          this.#record(new UringError(errno, syscall, { path: onDest ? dst : src }), src, dst);
+        } catch {
+          // fatal: recorded; the engine sees stopped() and drains
+        }
+      },
+    };
   }
 
   async #applyDirMeta(dst: string, st: UringStats): Promise<void> {
@@ -824,6 +915,11 @@ class Copier {
       if (!(e instanceof Stop)) this.#fail(e);
     } finally {
       this.o.signal?.removeEventListener("abort", this.#abortListener);
+      if (this.#engine) {
+        await this.#engine.idle();
+        giveEngine(this.#engine);
+        this.#engine = null;
+      }
       for (const tmp of [...this.#tmps]) await this.#removeTmp(tmp);
       this.summary.seconds = (performance.now() - this.#t0) / 1000;
       this.#scanning = false;
