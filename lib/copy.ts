@@ -200,7 +200,7 @@ class Copier {
       signal: p.signal,
     };
     if (this.o.noClobber && this.o.force) throw invalidArgument("options", "noClobber and force exclude each other.");
-    this.#engineOk = !p.uring && !preserve.has("ownership") && !preserve.has("timestamps") && process.env.BUN_URING_COPY_ENGINE !== "0";
+    this.#engineOk = !p.uring && !preserve.has("ownership") && !preserve.has("timestamps");
     this.#host = this.#makeHost();
     this.io = p.uring ?? copyRing();
     this.#freeSlots = slotPool(this.io);
