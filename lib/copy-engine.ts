@@ -10,8 +10,8 @@
  *    chain started there continues there, with no hand-off back to this thread between steps):
  *    openat(name) → read → close → openat(tmp, O_CREAT|O_EXCL) → write → [fsync] → close →
  *    renameat(tmp, name). Every step but the rename is IOSQE_CQE_SKIP_SUCCESS: a file that
- *    copies cleanly posts one CQE; a failing step posts its error and the steps after it
- *    −ECANCELED, the rename's always last.
+ *    copies cleanly posts one CQE (the rename's); a failing step posts its error, and the kernel
+ *    cancels the steps after it without posting theirs — either way one CQE ends the chain.
  *
  * The guarantee is copy.ts's: the data is written under `.NAME.bun-uring-PID-N.tmp` in the
  * destination directory and renamed into place only when complete (RENAME_NOREPLACE with
@@ -20,7 +20,7 @@
  *
  * State lives in typed arrays indexed by slot (a file in flight); user_data is slot × 16 + step.
  * Paths are encoded once into a per-slot arena (name, then the temporary name). A file the engine
- * cannot take as it is — not regular after all, over 64 KiB, sparse, a second hard link when
+ * cannot take as it is — not regular after all, over 64 KiB, a second hard link when
  * links are preserved, a mode the umask would trim when modes are preserved, changed size under
  * the copy — is handed back to the caller (`retry`), which copies it the general way.
  *
@@ -64,7 +64,7 @@ const STATX_BYTES = 256;
 const WAIT_MS = 2;
 const YIELD_MS = 4;
 
-const { ECANCELED, EEXIST } = ERRNO;
+const { EEXIST } = ERRNO;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 
@@ -79,6 +79,11 @@ const FSYNC = 6;
 const CLOSE_TMP = 7;
 const RENAME = 8;
 const CLEANUP = 9;
+// what a slot is waiting for
+const P_FREE = 0;
+const P_STAT = 1;
+const P_CHAIN = 2;
+const P_CLEAN = 3;
 /** What each step is called in an error (the syscall field), and which path it names. */
 const STEP_SYSCALL = ["statx", "open", "read", "close", "open", "write", "fsync", "close", "rename", "unlink"] as const;
 const STEP_ON_DEST = [false, false, false, false, true, true, true, true, true, true] as const;
@@ -145,7 +150,8 @@ export class CopyEngine {
   readonly #batch: (EngineBatch | null)[];
   readonly #index: Int32Array;
   readonly #size: Int32Array;
-  readonly #steps: Int32Array; // CQEs still expected (the chain's last step, plus cleanup)
+  readonly #phase: Uint8Array; // P_FREE, P_STAT, P_CHAIN, P_CLEAN
+  readonly #steps: Int32Array; // cleanup CQEs still expected
   readonly #failStep: Int32Array; // first step that really failed, or -1
   readonly #failRes: Int32Array;
   readonly #tmpAt: Int32Array; // arena offset of the temporary name
@@ -191,6 +197,7 @@ export class CopyEngine {
     this.#index = new Int32Array(this.slots);
     this.#size = new Int32Array(this.slots);
     this.#steps = new Int32Array(this.slots);
+    this.#phase = new Uint8Array(this.slots);
     this.#failStep = new Int32Array(this.slots);
     this.#failRes = new Int32Array(this.slots);
     this.#tmpAt = new Int32Array(this.slots);
@@ -328,12 +335,11 @@ export class CopyEngine {
     n = tooLong ? 0 : encoder.encodeInto(`.${name}.bun-uring-${process.pid}-${++tmpSeq}.tmp`, arena.subarray(tmpAt, base + ARENA - 1)).written;
     arena[tmpAt + n] = 0;
     this.#inflight++;
-    this.#steps[s] = 1;
+    this.#phase[s] = P_STAT;
     if (tooLong) {
       // the arena holds names up to 299 bytes: longer ones fail with ENAMETOOLONG in the kernel anyway
       this.#failStep[s] = STATX;
       this.#failRes[s] = -ERRNO.ENAMETOOLONG;
-      this.#steps[s] = 0;
       this.#settle(s);
       return;
     }
@@ -354,13 +360,11 @@ export class CopyEngine {
     const nlink = w[o + 4]!; // stx_nlink at 16
     const sizeHi = w[o + 11]!; // stx_size at 40
     const size = w[o + 10]!;
-    const blocks = w[o + 12]! + w[o + 13]! * 4294967296; // stx_blocks at 48
     const perm = mode & 0o7777;
     if (
       (mode & S_IFMT) !== S_IFREG ||
       sizeHi !== 0 ||
       size > ENGINE_MAX_FILE ||
-      blocks * 512 < size || // sparse: the general path keeps the holes
       (host.preserveLinks && nlink > 1) ||
       (host.preserveMode && (perm & ~host.umask) !== perm)
     ) {
@@ -395,7 +399,7 @@ export class CopyEngine {
     this.#put(IORING_OP_CLOSE, L, 0, 0, 0, 0, 0, ud + CLOSE_TMP, d + 1);
     // renameat: fd = olddfd, addr = oldpath, len = newdfd, off (addr2) = newpath, op flags
     this.#put(IORING_OP_RENAMEAT, 0, b.dstFd, nameAddr, tmpAddr, b.dstFd, host.noClobber ? 1 /* RENAME_NOREPLACE */ : 0, ud + RENAME, 0);
-    this.#steps[s] = 1; // only the rename's CQE is certain; failures post theirs before it
+    this.#phase[s] = P_CHAIN;
   }
 
   #modeOf(s: number): number {
@@ -446,26 +450,24 @@ export class CopyEngine {
   readonly #cqeScratch: Cqe[] = [];
 
   #complete(s: number, step: number, res: number): void {
-    if (step === STATX) return this.#afterStatx(s, res);
+    const phase = this.#phase[s]!;
+    if (step === STATX) {
+      if (phase === P_STAT) this.#afterStatx(s, res);
+      return;
+    }
     if (step === CLEANUP) {
-      if (--this.#steps[s]! === 0) this.#release(s);
+      if (phase === P_CLEAN && --this.#steps[s]! === 0) this.#release(s);
       return;
     }
-    if (step !== RENAME) {
-      // a step that failed (CQE_SKIP_SUCCESS posts only failures), or one cancelled after it;
-      // a short read or write is a failure too under IOSQE_IO_LINK (res ≥ 0 here)
-      if (this.#failStep[s]! < 0 && res !== -ECANCELED) {
-        this.#failStep[s] = step;
-        this.#failRes[s] = res;
-      }
-      return;
-    }
-    // the rename: always the chain's last CQE
-    if (res < 0 && res !== -ECANCELED && this.#failStep[s]! < 0) {
-      this.#failStep[s] = RENAME;
+    if (phase !== P_CHAIN) return; // nothing else is expected for this slot (see below)
+    // The chain's one CQE: the rename's, or the failure of an earlier step. A step with
+    // IOSQE_CQE_SKIP_SUCCESS posts only when it fails (a short read or write fails too under
+    // IOSQE_IO_LINK, with res ≥ 0), and then the kernel skips the CQEs of the steps after it
+    // (REQ_F_SKIP_LINK_CQES), which it cancels without running them: either way the chain is over.
+    if (step !== RENAME || res < 0) {
+      this.#failStep[s] = step;
       this.#failRes[s] = res;
     }
-    this.#steps[s] = 0;
     this.#settle(s);
   }
 
@@ -495,6 +497,7 @@ export class CopyEngine {
       if (step > OPEN_TMP) (this.#put(IORING_OP_UNLINKAT, 0, b.dstFd, 0, this.#arenaAddr + this.#tmpAt[s]!, 0, 0, ud, 0), n++);
       if (n > 0) {
         this.#steps[s] = n;
+        this.#phase[s] = P_CLEAN;
         return;
       }
     }
@@ -503,6 +506,7 @@ export class CopyEngine {
 
   #release(s: number): void {
     const b = this.#batch[s]!;
+    this.#phase[s] = P_FREE;
     this.#batch[s] = null;
     this.#free.push(s);
     this.#inflight--;
