@@ -6,8 +6,13 @@
  *   when complete (after fsync with `fsync: true`): a crash or SIGKILL can leave
  *   a temporary file behind, never a partial file under a final name. On error
  *   the temporary file is removed.
- * - Data moves in `blockSize` blocks, up to `queueDepth` blocks in flight over
- *   all files; many files are in flight at once, and the walk's statx, the
+ * - In a tree, each directory's regular files up to 64 KiB go to the small-file
+ *   engine (lib/copy-engine.ts: its own raw ring, statx then one linked chain per
+ *   file, no Promise per step), which hands back what it cannot take as it is.
+ *   Everything else — and every file when the options need metadata a chain
+ *   cannot set, or the caller gave a `uring` — takes the general path here: data
+ *   in `blockSize` blocks, up to `queueDepth` blocks in flight over all files;
+ *   many files are in flight at once, and the walk's statx, the
  *   openat/mkdirat/renameat/close and the data go through one ring, batched
  *   into few io_uring_enter calls. Directory listing (getdents) has no io_uring
  *   operation: it is the one synchronous step.
