@@ -4,12 +4,13 @@
  * every file down the general path instead, so the two can be compared on one tree. What the
  * engine must keep: byte-identical copies (empty files too), files it cannot take handed back
  * (bigger, sparse), a failing file's temporary removed, nothing partial under a final name on
- * error or abort, and the event loop kept running.
+ * error or abort, and the event loop kept running. And copyFile's splice loop
+ * (lib/copy-splice.ts), which moves a dense file's blocks on a ring of its own.
  */
 import { afterAll, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { copyTree, Uring, type CopySummary } from "../lib/index.ts";
+import { copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
 import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable } from "./helpers.ts";
 
 /** `.NAME.bun-uring-PID-N.tmp`, the name every file is written under before its rename. */
@@ -281,5 +282,46 @@ describeKernel("copyTree's small-file engine", () => {
     expect(sb.files).toBe(200);
     expect(manifest(da)).toEqual(manifest(a));
     expect(manifest(db)).toEqual(manifest(b));
+  });
+});
+
+describeKernel("copyFile's splice loop", () => {
+  test("an odd size in small blocks (5 MiB + 123 B, 64 KiB × 3 in flight): same bytes, progress grows to the size", async () => {
+    const dir = fresh("splice");
+    mkdirSync(dir);
+    const src = join(dir, "odd");
+    const data = new Uint8Array(5 * 1024 * 1024 + 123);
+    const rand = prng(5);
+    for (let i = 0; i < data.length; i += 61) data[i] = (rand() * 256) | 0;
+    writeFileSync(src, data);
+    const seen: number[] = [];
+    const s = await copyFile(src, join(dir, "copy"), {
+      blockSize: 65536,
+      queueDepth: 3,
+      progressInterval: 0,
+      onProgress: (p) => void seen.push(p.bytes),
+    });
+    expect(s.bytes).toBe(data.length);
+    expect(readFileSync(join(dir, "copy")).equals(Buffer.from(data))).toBe(true);
+    expect(seen.length).toBeGreaterThan(1);
+    for (let k = 1; k < seen.length; k++) expect(seen[k]!).toBeGreaterThanOrEqual(seen[k - 1]!);
+    expect(seen.at(-1)).toBe(data.length);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  test("the event loop keeps running while a 64 MiB file is copied in 64 KiB blocks", async () => {
+    const dir = fresh("splice-loop");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "big"), new Uint8Array(64 * 1024 * 1024).fill(3));
+    let ticks = 0;
+    let ticksAtEnd = -1;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      await copyFile(join(dir, "big"), join(dir, "copy"), { blockSize: 65536 }).then(() => (ticksAtEnd = ticks));
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticksAtEnd).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, "copy")).equals(readFileSync(join(dir, "big")))).toBe(true);
   });
 });
