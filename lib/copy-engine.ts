@@ -131,6 +131,11 @@ export interface EngineHost {
 const encoder = new TextEncoder();
 let tmpSeq = 0;
 
+/** The N of the next `.NAME.bun-uring-PID-N.tmp`: one counter for the process, so no two copies pick the same name. */
+export function nextTmpSeq(): number {
+  return ++tmpSeq;
+}
+
 /**
  * A ring, its fixed-file table, buffers and per-slot state: reused across copies (one engine per
  * concurrent copy; see takeEngine/giveEngine).
@@ -332,7 +337,7 @@ export class CopyEngine {
     arena[base + n] = 0;
     const tmpAt = base + n + 1;
     this.#tmpAt[s] = tmpAt;
-    n = tooLong ? 0 : encoder.encodeInto(`.${name}.bun-uring-${process.pid}-${++tmpSeq}.tmp`, arena.subarray(tmpAt, base + ARENA - 1)).written;
+    n = tooLong ? 0 : encoder.encodeInto(`.${name}.bun-uring-${process.pid}-${nextTmpSeq()}.tmp`, arena.subarray(tmpAt, base + ARENA - 1)).written;
     arena[tmpAt + n] = 0;
     this.#inflight++;
     this.#phase[s] = P_STAT;

@@ -29,7 +29,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
 import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
-import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, takeEngine } from "./copy-engine.ts";
+import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { spliceFile } from "./copy-splice.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
@@ -41,6 +41,8 @@ import type { UringStats } from "./stats.ts";
 import { Uring } from "./uring.ts";
 
 const SEEK_DATA = 3;
+/** open(2): a handle for *at() calls only (the same on x86_64 and aarch64). */
+const O_PATH = 0o10000000;
 const SEEK_HOLE = 4;
 const { ENXIO, EEXIST, EINVAL, ECANCELED, EIO } = ERRNO;
 const COPY_ABORTED = "The copy was aborted";
@@ -165,7 +167,6 @@ class Copier {
   #fatal: unknown = null;
   /** Temporary files that exist right now: removed if the copy fails or is aborted. */
   readonly #tmps = new Set<string>();
-  #tmpSeq = 0;
   /** Buffers for blocks in flight, and who waits for one. */
   readonly #buffers: Uint8Array[] = [];
   readonly #bufferWaiters: ((b: Uint8Array) => void)[] = [];
@@ -180,7 +181,7 @@ class Copier {
   readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason, COPY_ABORTED));
   readonly #uid = process.getuid?.() ?? -1;
   /** Whether regular files may go through the small-file engine: not on a caller's ring, and no metadata it cannot set. */
-  readonly #engineOk: boolean;
+  #engineOk: boolean;
   readonly #host: EngineHost;
   #engine: CopyEngine | null = null;
 
@@ -294,7 +295,7 @@ class Copier {
   }
 
   #tmpName(dst: string): string {
-    return join(dirname(dst), `.${basename(dst)}.bun-uring-${process.pid}-${++this.#tmpSeq}.tmp`);
+    return join(dirname(dst), `.${basename(dst)}.bun-uring-${process.pid}-${nextTmpSeq()}.tmp`);
   }
 
   // ---------------------------------------------------------------- entries
@@ -367,14 +368,30 @@ class Copier {
   async #engineBatch(src: string, dst: string, names: string[]): Promise<void> {
     this.#totalFiles += names.length;
     const retry: number[] = [];
-    try {
-      this.#check();
-      const opened = await Promise.allSettled([this.io.openFd(src, O_RDONLY | O_DIRECTORY), this.io.openFd(dst, O_RDONLY | O_DIRECTORY)]);
-      const [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+    this.#check();
+    // O_PATH: a handle for the *at() calls only, which needs no read permission on the directory
+    const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
+    const [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+    if (sfd >= 0 && dfd >= 0 && !this.#engine) {
       try {
-        if (opened[0].status === "rejected") throw withPath(opened[0].reason, src);
-        if (opened[1].status === "rejected") throw withPath(opened[1].reason, dst);
-        this.#engine ??= takeEngine(this.o.filesInFlight);
+        this.#engine = takeEngine(this.o.filesInFlight);
+      } catch (e) {
+        // no ring for the engine (RLIMIT_MEMLOCK, io_uring limits): the general path does it all
+        this.#engineOk = false;
+        this.o.onWarning?.(`small-file engine unavailable (${(e as Error).message}); copying the general way`);
+      }
+    }
+    if (sfd < 0 || dfd < 0 || !this.#engine) {
+      // cannot hold the directories open (or no engine): every file goes the general way, which reports its own error
+      await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
+      this.#totalFiles -= names.length;
+      this.#check();
+      await settleAll(names.map((name) => this.entry(join(src, name), join(dst, name))));
+      return;
+    }
+    const engine = this.#engine;
+    try {
+      try {
         const batch: EngineBatch & { retry: number[] } = {
           srcDir: src,
           dstDir: dst,
@@ -387,18 +404,17 @@ class Copier {
           reject: () => {},
           retry,
         };
-        await this.#engine.copy(this.#host, batch);
+        await engine.copy(this.#host, batch);
       } finally {
         await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
       }
     } catch (e) {
-      // the directories could not be opened: every file of the batch fails the same way
-      this.#totalFiles -= names.length;
+      // the engine's ring failed (io_uring_enter refused): fatal, like a failure of the shared ring
       this.#record(e, src, dst);
       return;
     }
     this.#check();
-    await Promise.all(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!))));
+    await settleAll(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!))));
   }
 
   /** The engine's view of this copy (see EngineHost). */
@@ -1064,6 +1080,12 @@ export async function copyTree(src: string, dst: string, options?: CopyOptions):
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** Wait for every promise, then throw the first rejection (no work left running behind a failure). */
+async function settleAll(ps: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(ps);
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
+}
 
 function checkPathArg(p: unknown, name: string): void {
   if (typeof p !== "string" || p.length === 0) throw invalidArgument(name, `Expected a non-empty path string; got ${typeof p}.`, "type");
