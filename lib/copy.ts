@@ -30,7 +30,6 @@ import { z } from "zod";
 import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
 import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
 import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
-import { spliceFile } from "./copy-splice.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { parseOptions } from "./options.ts";
@@ -184,12 +183,6 @@ class Copier {
   #engineOk: boolean;
   readonly #host: EngineHost;
   #engine: CopyEngine | null = null;
-
-  /**
-   * copyFile's Copier: one file, so its data may take a loop of its own (spliceFile) — in a tree,
-   * blocks of many files share the ring and the global queueDepth instead.
-   */
-  single = false;
 
   constructor(options: CopyOptions | undefined) {
     const p = parseOptions(CopyOptionsSchema, options, "options");
@@ -757,45 +750,10 @@ class Copier {
     const pipes: [number, number][] = [];
     const freePipes: [number, number][] = [];
     const usePipes = !sparse && pipeCapacity(bs) >= bs;
-    // No fallocate of the destination first (Bun.write does that before its copy_file_range):
-    // measured, it gained ~7 % on tmpfs but made ext4 copies swing from 0.33 to 1.6 s, with io-wq
-    // and this thread burning 2 s of CPU in the slow runs.
-    if (usePipes && this.single) {
-      // copyFile: the one file moves through spliceFile's own ring and loop (lib/copy-splice.ts),
-      // queueDepth blocks in flight, no Promise per block
-      for (let k = Math.min(this.o.queueDepth, Math.ceil(size / bs)); k > 0; k--) {
-        const p = makePipe(bs);
-        if (!p) break;
-        pipes.push(p);
-      }
-      if (pipes.length > 0) {
-        try {
-          const r = await spliceFile(
-            sfd,
-            dfd,
-            size,
-            bs,
-            pipes,
-            (n) => {
-              moved.n += n;
-              this.#inFlightBytes += n;
-              this.#progress();
-            },
-            () => this.#fatal !== null,
-          );
-          this.#check();
-          if (r.eof < size) await withPathAsync(this.io.ftruncate(dfd, r.eof), dst);
-          return r.copied;
-        } catch (e) {
-          throw e instanceof UringError && !e.path ? new UringError(e.errno, e.syscall, { path: e.syscall === "read" ? src : dst }) : e;
-        } finally {
-          for (const [r, w] of pipes) {
-            closeFd(r);
-            closeFd(w);
-          }
-        }
-      }
-    }
+    // Measured and left out (test/bench/copy.bench.ts, see the README's copy numbers):
+    // fallocate of the destination first (Bun.write's way) gained ~7 % on tmpfs but made ext4
+    // copies swing 0.33–1.6 s; a loop of splice chains on a raw ring of its own (no Promise per
+    // block) was ~13 % faster on tmpfs but 2.6× slower on ext4 (median; 1.4 s of sys CPU).
     try {
       outer: for (const [start, end] of extents) {
         for (let off = start; off < end; off += bs) {
@@ -1047,7 +1005,6 @@ export async function copyFile(src: string, dst: string, options?: CopyOptions):
   checkPathArg(dst, "dst");
   parseOptions(CopyOptionsSchema, options, "options"); // validated as given, before dereference is forced on
   const c = new Copier({ ...options, dereference: true });
-  c.single = true;
   return c.run(async () => {
     const st = await c.io.stat(src).catch((e) => {
       throw withPath(e, src);

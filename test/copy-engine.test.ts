@@ -4,8 +4,8 @@
  * every file down the general path instead, so the two can be compared on one tree. What the
  * engine must keep: byte-identical copies (empty files too), files it cannot take handed back
  * (bigger, sparse), a failing file's temporary removed, nothing partial under a final name on
- * error or abort, and the event loop kept running. And copyFile's splice loop
- * (lib/copy-splice.ts), which moves a dense file's blocks on a ring of its own.
+ * error or abort, and the event loop kept running. And copyFile's block path for a dense file
+ * (splice chains through pipes), with small blocks.
  */
 import { afterAll, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
@@ -285,7 +285,7 @@ describeKernel("copyTree's small-file engine", () => {
   });
 });
 
-describeKernel("copyFile's splice loop", () => {
+describeKernel("copyFile's splice path", () => {
   test("an odd size in small blocks (5 MiB + 123 B, 64 KiB × 3 in flight): same bytes, progress grows to the size", async () => {
     const dir = fresh("splice");
     mkdirSync(dir);
