@@ -531,9 +531,13 @@ export function takeEngine(slots: number): CopyEngine {
   return new CopyEngine(slots);
 }
 
-/** Hand an engine back once its copy is over (every batch settled). */
+/**
+ * Hand an engine back once its copy is over (every batch settled). One idle engine is kept for
+ * the next copy (a ring, a 2 × slots fixed-file table and slots × 64 KiB of buffers: 8 MiB at
+ * the default 128 files in flight); any other is closed.
+ */
 export function giveEngine(e: CopyEngine): void {
   if (e.busy) return; // never reuse an engine with work in flight
-  if (e.reusable && idle.length < 2) idle.push(e);
+  if (e.reusable && idle.length < 1) idle.push(e);
   else e.close();
 }
