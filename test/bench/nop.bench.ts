@@ -8,11 +8,16 @@
  * Target (the issue): at batches ≥ 8, TS ≥ 90% of C's ops/s.
  *
  * One round trip is the protocol the library documents and nop.c copies:
- * fill `batch` NOP SQEs, publish the SQ tail once, one io_uring_enter
- * (to_submit = min_complete = batch, GETEVENTS), read every CQE, advance the
- * CQ head once. One tinybench iteration (and one C sample) is a chunk of
- * CHUNK NOPs, so per-op figures are not lost in timer resolution; the table
- * shows medians over those chunks. The C yardstick is built with the system
+ * fill `batch` NOP SQEs (getSqe() with its space check + prepNop(), which in
+ * C is get_sqe() + prep_nop() writing the same fields), publish the SQ tail
+ * once, one io_uring_enter (to_submit = min_complete = batch, GETEVENTS),
+ * read every CQE's res in place (forEachCqe(), C's for-each loop over
+ * head..tail), advance the CQ head once. One tinybench iteration (and one C
+ * sample) is a chunk of CHUNK NOPs, so per-op figures are not lost in timer
+ * resolution; each cell is the median over those chunks, measured `runs`
+ * times in fresh processes, C and TS alternating (the order rotates each
+ * run), and the table shows the median of the runs: on a small, busy
+ * machine one process can land in a bad patch. The C yardstick is built with the system
  * compiler (`$CC`, else `cc`) into `test/bench/.build/`; without one the C
  * columns are skipped with a note. It is a ruler, never part of the library.
  *
@@ -32,7 +37,7 @@ import { Bench, type Task } from "tinybench";
 import { type Cqe, IORING_SETUP_NO_MMAP, IoUring, type MemoryMode, prepNop } from "../../lib/index.ts";
 import { printEnv } from "./env.ts";
 
-/** Knobs of one run; the defaults keep the whole bench near 25 s. */
+/** Knobs of one run; the defaults keep the whole bench near 60 s. */
 export interface NopBenchOptions {
   /** NOPs per io_uring_enter. */
   batches: number[];
@@ -42,7 +47,7 @@ export interface NopBenchOptions {
   chunk: number;
   /** SQ size of every ring (TS and C): at least the largest batch. */
   entries: number;
-  /** Unmeasured warm-up per task, ms: the JIT needs 200–500 ms. */
+  /** Unmeasured warm-up per task, ms: the JIT needs 200–500 ms to reach its top tier (FTL). */
   warmupMs: number;
   /** Measured time per task, ms (at least 64 samples are taken either way). */
   timeMs: number;
@@ -58,6 +63,8 @@ export interface NopBenchOptions {
   isolate: boolean;
   /** Batches of the trace row (empty: no trace row). */
   traceBatches: number[];
+  /** How many times each cell is measured (fresh processes, alternating C and TS); the table shows medians. */
+  runs: number;
 }
 
 export const DEFAULTS: NopBenchOptions = {
@@ -65,12 +72,13 @@ export const DEFAULTS: NopBenchOptions = {
   modes: ["shared", "mmap"],
   chunk: 1024,
   entries: 128,
-  warmupMs: 400,
-  timeMs: 1500,
+  warmupMs: 600,
+  timeMs: 800,
   target: 0.9,
   targetFromBatch: 8,
   isolate: true,
   traceBatches: [8, 32],
+  runs: 3,
 };
 
 /** How a trace-row ring is made: the option absent, present but undefined, or a no-op trace function. */
@@ -83,6 +91,25 @@ export interface Measurement {
   /** Median absolute deviation of the per-chunk samples, as a fraction of the median. */
   mad: number;
   samples: number;
+  /** How many runs (processes) the figure is the median of; 1 for a single run. */
+  runs?: number;
+}
+
+/** The median of numbers. */
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[n >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/** Several runs of one cell as one Measurement: the median ops/s and spread of the runs. */
+export function combineRuns(ms: Measurement[]): Measurement {
+  return {
+    opsPerSec: median(ms.map((m) => m.opsPerSec)),
+    mad: median(ms.map((m) => m.mad)),
+    samples: ms.reduce((a, m) => a + m.samples, 0),
+    runs: ms.length,
+  };
 }
 
 export interface NopRow {
@@ -107,13 +134,20 @@ const C_BINARY = join(BUILD_DIR, "nop");
 
 /**
  * One chunk of NOP round trips on `ring`: `rounds` × (fill `batch` SQEs,
- * submitAndWait(batch), reap `batch` CQEs, advance once). Throws if the
+ * submitAndWait(batch), read `batch` CQEs in place, advance once). Throws if the
  * kernel hands back fewer CQEs than NOPs or any NOP fails.
+ *
+ * The CQEs are read with forEachCqe() — io_uring_for_each_cqe() + io_uring_cq_advance(),
+ * the loop nop.c runs — rather than peekBatchCqe(), which first copies the handles into
+ * an array (~1 ns/NOP more here, work the C loop does not do).
  */
 function nopChunk(ring: IoUring, batch: number, rounds: number): () => void {
-  const cqes: Cqe[] = new Array<Cqe>(batch);
+  let failed = 0;
+  const onCqe = (cqe: Cqe) => {
+    if (cqe.res < 0) failed++;
+  };
   return () => {
-    let failed = 0;
+    failed = 0;
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < batch; k++) {
         const sqe = ring.getSqe();
@@ -121,10 +155,8 @@ function nopChunk(ring: IoUring, batch: number, rounds: number): () => void {
         prepNop(sqe);
       }
       ring.submitAndWait(batch);
-      const n = ring.peekBatchCqe(cqes, batch);
+      const n = ring.forEachCqe(onCqe);
       if (n !== batch) throw new Error(`nop bench: ${n} CQEs ready after waiting for ${batch}`);
-      for (let k = 0; k < n; k++) if (cqes[k]!.res < 0) failed++;
-      ring.cqAdvance(n);
     }
     if (failed !== 0) throw new Error(`nop bench: ${failed} NOPs completed with an error`);
   };
@@ -269,7 +301,8 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
   const cNote = "note" in built ? built.note : null;
   console.log(
     `\n## nop: NOP round trip, ${o.chunk} NOPs per sample, ring of ${o.entries}, ` +
-      `${o.warmupMs} ms warm-up + ${o.timeMs} ms per cell${o.isolate ? ", one process per cell" : ""}, medians`,
+      `${o.warmupMs} ms warm-up + ${o.timeMs} ms per cell${o.isolate ? ", one process per cell" : ""}, ` +
+      `medians of ${o.runs} run${o.runs === 1 ? "" : "s"} (C and TS alternating)`,
   );
   for (const [mode, f] of flags) console.log(`TS ${mode}: setup flags 0x${f.toString(16)}`);
   for (const note of notes) console.log(note);
@@ -278,11 +311,23 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
 
   const rows: NopRow[] = [];
   for (const batch of o.batches) {
-    const row: NopRow = { batch, ts: {}, c: null };
-    for (const mode of modes) {
-      row.ts[mode] = o.isolate ? measureTsIsolated(mode, batch, o) : measureTs(mode, batch, o);
+    // every cell `runs` times, C and each TS mode alternating, the order rotated each run
+    const cells: { key: MemoryMode | "C"; measure: () => Measurement }[] = modes.map((mode) => ({
+      key: mode,
+      measure: () => (o.isolate ? measureTsIsolated(mode, batch, o) : measureTs(mode, batch, o)),
+    }));
+    if ("binary" in built) cells.push({ key: "C", measure: () => runC(built.binary, batch, o, cFlags) });
+    const got = new Map<MemoryMode | "C", Measurement[]>(cells.map((c) => [c.key, []]));
+    const runs = Math.max(1, o.runs);
+    for (let r = 0; r < runs; r++) {
+      for (let k = 0; k < cells.length; k++) {
+        const cell = cells[(k + r) % cells.length]!;
+        got.get(cell.key)!.push(cell.measure());
+      }
     }
-    if ("binary" in built) row.c = runC(built.binary, batch, o, cFlags);
+    const row: NopRow = { batch, ts: {}, c: null };
+    for (const mode of modes) row.ts[mode] = combineRuns(got.get(mode)!);
+    if (got.get("C")?.length) row.c = combineRuns(got.get("C")!);
     rows.push(row);
     process.stderr.write(`  batch ${batch} done\n`);
   }
@@ -306,7 +351,9 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
   } else {
     console.log("\nno verdict: the C yardstick did not run");
   }
-  console.log("(±: median absolute deviation of the per-chunk samples; machines with few, busy cores spread more)");
+  console.log(
+    "(±: median absolute deviation of the per-chunk samples, median over the runs; machines with few, busy cores spread more)",
+  );
   if (o.traceBatches.length) traceRow(modes[0]!, o);
   return { rows, cNote, pass };
 }
