@@ -414,7 +414,9 @@ export class IoUring {
     if (!this.#canSubmit) throw this.#refuse("getSqe");
     // Slots come back zeroed: every slot the kernel has consumed is cleared in bulk when its head
     // is observed (#sqConsumed), which is cheaper than clearing 64 bytes here on every call.
-    return this.#nextSqe();
+    const sqe = this.#nextSqe();
+    if (sqe !== null) sqe.fresh = true; // prepRw() may skip the words that are already 0
+    return sqe;
   }
 
   /**
@@ -423,7 +425,9 @@ export class IoUring {
    */
   unsafeGetSqe(): Sqe | null {
     if (!this.#canSubmit) throw this.#refuse("unsafeGetSqe");
-    return this.#nextSqe();
+    const sqe = this.#nextSqe();
+    if (sqe !== null) sqe.fresh = false; // not zeroed: prepRw() must write every word
+    return sqe;
   }
 
   /**

@@ -2,10 +2,11 @@
  * The NOP round trip's hot path against the real kernel: how getSqe() zeroes the slots the
  * kernel consumed (8-byte stores for a few slots, fill() for many, split where the ring
  * wraps, 64- and 128-byte SQEs, an attached handle), the SQ tail published without a
- * release store when there is no SQPOLL, and io_uring_enter through the 32-bit trampoline.
+ * release store when there is no SQPOLL, io_uring_enter through the 32-bit trampoline, and
+ * prepRw() skipping the words a fresh slot already holds as zeros — never where they are not.
  */
 import { expect } from "bun:test";
-import { IORING_SETUP_SQE128, IoUring, prepNop } from "../lib/index.ts";
+import { IORING_SETUP_SQE128, IoUring, IoVecs, prepNop, prepReadv, prepWrite, type Sqe } from "../lib/index.ts";
 import { ioUringEnter } from "../ffi/syscalls.ts";
 import { describeKernel, kernelTest, MEMORY_MODES } from "./helpers.ts";
 
@@ -93,4 +94,52 @@ describeKernel("hot path", () => {
     expect(ring.submitAndWait(1)).toBe(1);
     expect(ring.cqReady()).toBe(1);
   });
+
+  for (const memory of MEMORY_MODES) {
+    kernelTest(`prep on a fresh slot writes only what it must, yet every word a prep owns ends up as liburing's (${memory})`, () => {
+      using ring = new IoUring(16, { memory });
+      const words = (sqe: { u32: Uint32Array; i: number }) => Array.from(sqe.u32.subarray(sqe.i, sqe.i + 16));
+      // fresh slot: the op-specific words are the zeros getSqe handed out
+      const a = ring.getSqe()!;
+      prepNop(a);
+      expect(words(a)).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // fields set before prep are reset by it, as before: each such setter makes the slot not fresh
+      const setters: [string, (s: Sqe) => void][] = [
+        ["opFlags", (s) => (s.opFlags = 7)],
+        ["bufIndex", (s) => (s.bufIndex = 3)],
+        ["bufGroup", (s) => (s.bufGroup = 4)],
+        ["personality", (s) => (s.personality = 2)],
+        ["fileIndex", (s) => (s.fileIndex = 9)],
+        ["addr3", (s) => (s.addr3 = 0x1234)],
+      ];
+      for (const [name, set] of setters) {
+        const b = ring.getSqe()!;
+        set(b);
+        prepNop(b);
+        expect(words(b), `${name} set before prep`).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      }
+      // a re-prep resets what the first prep set (readv's rw_flags here)
+      const c = ring.getSqe()!;
+      const iov = new IoVecs([new Uint8Array(8)]);
+      prepReadv(c, 0, iov, 0, 0x10);
+      expect(c.opFlags).toBe(0x10);
+      prepNop(c);
+      expect(words(c)).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // unsafeGetSqe: the slot is not known to be zero, so prep writes every word it owns
+      const d = ring.unsafeGetSqe()!;
+      d.u32.fill(0xffffffff, d.i, d.i + 16);
+      prepWrite(d, 1, new Uint8Array(0), 5);
+      const got = words(d);
+      expect(got.slice(0, 8)).toEqual([0x17, 1, 5, 0, got[4]!, got[5]!, 0, 0]); // IORING_OP_WRITE, fd 1, off 5, addr, len 0, rw_flags 0
+      expect(got.slice(8, 10)).toEqual([0xffffffff, 0xffffffff]); // user_data: prep leaves it alone
+      expect(got.slice(10)).toEqual([0, 0, 0, 0, 0, 0]);
+      d.userData = 0;
+      // all four run: the kernel sees valid SQEs
+      expect(ring.submitAndWait(9)).toBe(9);
+      const res: number[] = [];
+      expect(ring.forEachCqe((cqe) => res.push(cqe.res))).toBe(9);
+      expect(res.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      void iov;
+    });
+  }
 });
