@@ -21,6 +21,10 @@
  * compiler (`$CC`, else `cc`) into `test/bench/.build/`; without one the C
  * columns are skipped with a note. It is a ruler, never part of the library.
  *
+ * The bare TS column (`lib/nop-bare.ts`, on by default): the same loop in TypeScript with no
+ * library in it — SQE words written in place over the ring's views, the same FFI call — so the
+ * table separates what JS + bun:ffi cost from what the library's API adds to them.
+ *
  * The trace row: the `trace` option (lib/trace.ts) must cost an untraced ring nothing. An
  * untraced ring runs the prototype's methods, unchanged by tracing (a traced ring gets its own
  * instance methods; the bench asserts which is which); the one difference is that its two
@@ -37,7 +41,7 @@ import { Bench, type Task } from "tinybench";
 import { type Cqe, IORING_SETUP_NO_MMAP, IoUring, type MemoryMode, prepNop } from "../../lib/index.ts";
 import { printEnv } from "./env.ts";
 
-/** Knobs of one run; the defaults keep the whole bench near 60 s. */
+/** Knobs of one run; the defaults keep the whole bench near 75 s. */
 export interface NopBenchOptions {
   /** NOPs per io_uring_enter. */
   batches: number[];
@@ -65,6 +69,11 @@ export interface NopBenchOptions {
   traceBatches: number[];
   /** How many times each cell is measured (fresh processes, alternating C and TS); the table shows medians. */
   runs: number;
+  /**
+   * Also measure `lib/nop-bare.ts`: the same loop in TypeScript with no library in it (SQE words
+   * written in place, the same FFI call), which tells what JS + bun:ffi cost from what the API adds.
+   */
+  bare: boolean;
 }
 
 export const DEFAULTS: NopBenchOptions = {
@@ -79,6 +88,7 @@ export const DEFAULTS: NopBenchOptions = {
   isolate: true,
   traceBatches: [8, 32],
   runs: 3,
+  bare: true,
 };
 
 /** How a trace-row ring is made: the option absent, present but undefined, or a no-op trace function. */
@@ -115,6 +125,8 @@ export function combineRuns(ms: Measurement[]): Measurement {
 export interface NopRow {
   batch: number;
   ts: Partial<Record<MemoryMode, Measurement>>;
+  /** The library-free TypeScript loop (lib/nop-bare.ts), when measured. */
+  bare?: Measurement;
   /** null when the C yardstick could not be built or run. */
   c: Measurement | null;
 }
@@ -131,6 +143,16 @@ const HERE = import.meta.dir;
 const C_SOURCE = join(HERE, "c", "nop.c");
 const BUILD_DIR = join(HERE, ".build");
 const C_BINARY = join(BUILD_DIR, "nop");
+const BARE = join(HERE, "lib", "nop-bare.ts");
+
+/** Run the library-free TS loop for one batch in a fresh process. */
+function runBare(batch: number, o: NopBenchOptions): Measurement {
+  const args = [batch, o.warmupMs, o.timeMs, o.chunk, o.entries].map(String);
+  const p = spawnSync([process.execPath, BARE, ...args], { stderr: "pipe" });
+  const out = p.stdout.toString().trim();
+  if (p.exitCode !== 0) throw new Error(`nop bench: ${BARE} ${args.join(" ")} failed: ${p.stderr.toString().trim() || out}`);
+  return JSON.parse(out.slice(out.lastIndexOf("\n") + 1)) as Measurement;
+}
 
 /**
  * One chunk of NOP round trips on `ring`: `rounds` × (fill `batch` SQEs,
@@ -216,10 +238,13 @@ const fmtRatio = (a: Measurement | null | undefined, b: Measurement | null | und
   a && b ? `${((a.opsPerSec / b.opsPerSec) * 100).toFixed(1)}%` : "—";
 
 function printTable(rows: NopRow[], modes: MemoryMode[]): void {
-  const head = ["batch", ...modes.map((m) => `TS ${m} ops/s`), "C ops/s", ...modes.map((m) => `${m}/C`)];
+  const bare = rows.some((r) => r.bare);
+  const head = ["batch", ...modes.map((m) => `TS ${m} ops/s`), ...(bare ? ["bare TS ops/s"] : []), "C ops/s", ...modes.map((m) => `${m}/C`)];
+  if (bare) head.push("bare/C");
   if (modes.length === 2) head.push(`${modes[0]}/${modes[1]}`);
   const body = rows.map((r) => {
-    const cells = [String(r.batch), ...modes.map((m) => fmtOps(r.ts[m])), fmtOps(r.c), ...modes.map((m) => fmtRatio(r.ts[m], r.c))];
+    const cells = [String(r.batch), ...modes.map((m) => fmtOps(r.ts[m])), ...(bare ? [fmtOps(r.bare)] : []), fmtOps(r.c), ...modes.map((m) => fmtRatio(r.ts[m], r.c))];
+    if (bare) cells.push(fmtRatio(r.bare, r.c));
     if (modes.length === 2) cells.push(fmtRatio(r.ts[modes[0]!], r.ts[modes[1]!]));
     return cells;
   });
@@ -312,12 +337,13 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
   const rows: NopRow[] = [];
   for (const batch of o.batches) {
     // every cell `runs` times, C and each TS mode alternating, the order rotated each run
-    const cells: { key: MemoryMode | "C"; measure: () => Measurement }[] = modes.map((mode) => ({
+    const cells: { key: MemoryMode | "C" | "bare"; measure: () => Measurement }[] = modes.map((mode) => ({
       key: mode,
       measure: () => (o.isolate ? measureTsIsolated(mode, batch, o) : measureTs(mode, batch, o)),
     }));
+    if (o.bare && modes.includes("shared")) cells.push({ key: "bare", measure: () => runBare(batch, o) });
     if ("binary" in built) cells.push({ key: "C", measure: () => runC(built.binary, batch, o, cFlags) });
-    const got = new Map<MemoryMode | "C", Measurement[]>(cells.map((c) => [c.key, []]));
+    const got = new Map<MemoryMode | "C" | "bare", Measurement[]>(cells.map((c) => [c.key, []]));
     const runs = Math.max(1, o.runs);
     for (let r = 0; r < runs; r++) {
       for (let k = 0; k < cells.length; k++) {
@@ -328,6 +354,7 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
     const row: NopRow = { batch, ts: {}, c: null };
     for (const mode of modes) row.ts[mode] = combineRuns(got.get(mode)!);
     if (got.get("C")?.length) row.c = combineRuns(got.get("C")!);
+    if (got.get("bare")?.length) row.bare = combineRuns(got.get("bare")!);
     rows.push(row);
     process.stderr.write(`  batch ${batch} done\n`);
   }
@@ -354,6 +381,9 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
   console.log(
     "(±: median absolute deviation of the per-chunk samples, median over the runs; machines with few, busy cores spread more)",
   );
+  if (rows.some((r) => r.bare)) {
+    console.log("(bare TS: the same loop with no library in it — test/bench/lib/nop-bare.ts — what JS + bun:ffi alone cost)");
+  }
   if (o.traceBatches.length) traceRow(modes[0]!, o);
   return { rows, cNote, pass };
 }
