@@ -27,6 +27,7 @@ import {
   mmap,
   munmap,
   sys_io_uring_enter,
+  sys_io_uring_enter_noarg,
   sys_io_uring_register,
   sys_io_uring_setup,
 } from "./libc.ts";
@@ -57,7 +58,11 @@ export function ioUringEnter(
   argp: Addr,
   argsz: number,
 ): number {
-  const r = sys_io_uring_enter(NR_io_uring_enter, fd, toSubmit, minComplete, flags, asPtr(argp), argsz);
+  // without an argument (the hot path), the all-32-bit-integer trampoline: see sys_io_uring_enter_noarg
+  const r =
+    argp === null && argsz === 0
+      ? sys_io_uring_enter_noarg(NR_io_uring_enter, fd, toSubmit, minComplete, flags, 0, 0)
+      : sys_io_uring_enter(NR_io_uring_enter, fd, toSubmit, minComplete, flags, asPtr(argp), argsz);
   return r < 0 ? -errno() : r;
 }
 

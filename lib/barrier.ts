@@ -13,6 +13,10 @@
  *   IORING_SQ_NEED_WAKEUP, so the poller thread cannot go to sleep having
  *   missed our tail while we miss its NEED_WAKEUP flag (a store→load pair,
  *   the one ordering acquire/release does not give).
+ * - two plain accesses stand in for these where nothing runs concurrently:
+ *   without SQPOLL, only this thread's own io_uring_enter reads the SQ tail
+ *   (so `ring.ts` stores it plainly, as liburing's __io_uring_flush_sq does)
+ *   and only it moves the SQ head (so it is read plainly after the call).
  *
  * JavaScript has only sequentially-consistent atomics, which are stronger
  * than acquire/release: `Atomics.load` is (at least) an acquire load and

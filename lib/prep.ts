@@ -148,6 +148,14 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
     throw invalidArgument("addr", "Got undefined: a Timespec, IoVecs or buffer argument is missing or of the wrong type.", "type");
   } else setU64(u, i + SQW.addr, addr, "addr");
   u[i + SQW.len] = len;
+  // A slot fresh from getSqe() is all zeros and nothing wrote its op-specific words since: the
+  // zeroes below are already there (liburing ≥ 2.6 splits the work the same way, between
+  // io_uring_initialize_sqe() in get_sqe and a five-field prep_rw). Skipping them saves 7 of
+  // 14 stores per SQE. Any other slot (re-prepped, set by hand, unsafeGetSqe, a test view) gets them.
+  if (sqe.fresh) {
+    sqe.fresh = false;
+    return;
+  }
   u[i + SQW.opFlags] = 0;
   u[i + SQW.bufIndex] = 0;
   u[i + SQW.fileIndex] = 0;

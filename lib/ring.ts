@@ -193,6 +193,8 @@ export class IoUring {
   /** @internal */ sqRing: Uint32Array;
   /** @internal */ cqRing: Uint32Array;
   /** @internal */ sqes: Uint32Array;
+  /** The SQE array as 8-byte words, for zeroing slots (null if the region is not 8-byte aligned). */
+  readonly #sqes64: Float64Array | null;
   // word indexes of the fields inside the ring region (the `k` prefix: the kernel writes it)
   readonly #sqKHead: number;
   readonly #sqKTail: number;
@@ -272,6 +274,8 @@ export class IoUring {
     this.sqRing = new Uint32Array(rings.buffer, rings.byteOffset, rings.byteLength >>> 2);
     this.cqRing = this.sqRing;
     this.sqes = new Uint32Array(memory.sqes.buffer, memory.sqes.byteOffset, memory.sqes.byteLength >>> 2);
+    this.#sqes64 =
+      memory.sqes.byteOffset % 8 === 0 ? new Float64Array(memory.sqes.buffer, memory.sqes.byteOffset, memory.sqes.byteLength >>> 3) : null;
     this.#sqKHead = w(sqOff(SQ_OFF.head));
     this.#sqKTail = w(sqOff(SQ_OFF.tail));
     this.#sqKFlags = w(sqOff(SQ_OFF.flags));
@@ -290,6 +294,8 @@ export class IoUring {
       const array = w(sqOff(SQ_OFF.array));
       for (let i = 0; i < this.sqEntries; i++) this.sqRing[array + i] = i;
     }
+    const sqeWords = this.flags & IORING_SETUP_SQE128 ? 32 : 16;
+    this.#sqeWords = sqeWords;
     // A new ring starts at 0; a ring attached from another thread starts where its owner left off.
     this.#sqeTail = this.#sqeHead = loadAcquire(this.sqRing, this.#sqKTail);
     this.#sqHeadCache = loadAcquire(this.sqRing, this.#sqKHead);
@@ -298,8 +304,6 @@ export class IoUring {
     if (this.#attached) this.#zeroSlots(this.#sqeTail, this.sqEntries - sub32(this.#sqeTail, this.#sqHeadCache));
     this.#cqHead = loadAcquire(this.cqRing, this.#cqKHead);
 
-    const sqeWords = this.flags & IORING_SETUP_SQE128 ? 32 : 16;
-    this.#sqeWords = sqeWords;
     const cqeWords = this.flags & IORING_SETUP_CQE32 ? 8 : 4;
     const cqes = w(cqOff(CQ_OFF.cqes));
     this.#sqePool = Array.from({ length: this.sqEntries }, (_, i) => new Sqe(this.sqes, i * sqeWords));
@@ -418,7 +422,9 @@ export class IoUring {
     if (!this.#canSubmit) throw this.#refuse("getSqe");
     // Slots come back zeroed: every slot the kernel has consumed is cleared in bulk when its head
     // is observed (#sqConsumed), which is cheaper than clearing 64 bytes here on every call.
-    return this.#nextSqe();
+    const sqe = this.#nextSqe();
+    if (sqe !== null) sqe.fresh = true; // prepRw() may skip the words that are already 0
+    return sqe;
   }
 
   /**
@@ -427,7 +433,9 @@ export class IoUring {
    */
   unsafeGetSqe(): Sqe | null {
     if (!this.#canSubmit) throw this.#refuse("unsafeGetSqe");
-    return this.#nextSqe();
+    const sqe = this.#nextSqe();
+    if (sqe !== null) sqe.fresh = false; // not zeroed: prepRw() must write every word
+    return sqe;
   }
 
   /**
@@ -443,23 +451,33 @@ export class IoUring {
   /** Zero `n` SQE slots starting at counter `from` (wrapping). */
   #zeroSlots(from: number, n: number): void {
     if (n === 0) return;
-    const words = this.#sqeWords;
-    const u = this.sqes;
     if (n >= this.sqEntries) {
-      u.fill(0);
+      this.sqes.fill(0);
       return;
     }
+    const words = this.#sqeWords;
     const start = from & this.#sqMask;
     const end = start + n;
-    if (end <= this.sqEntries) {
-      if (n === 1 && words === 16) {
-        const i = start * 16;
-        u[i] = 0; u[i + 1] = 0; u[i + 2] = 0; u[i + 3] = 0; u[i + 4] = 0; u[i + 5] = 0; u[i + 6] = 0; u[i + 7] = 0;
-        u[i + 8] = 0; u[i + 9] = 0; u[i + 10] = 0; u[i + 11] = 0; u[i + 12] = 0; u[i + 13] = 0; u[i + 14] = 0; u[i + 15] = 0;
-      } else u.fill(0, start * words, end * words);
-    } else {
-      u.fill(0, start * words, this.sqEntries * words);
-      u.fill(0, 0, (end - this.sqEntries) * words);
+    if (end <= this.sqEntries) this.#zeroWords(start * words, end * words);
+    else {
+      this.#zeroWords(start * words, this.sqEntries * words);
+      this.#zeroWords(0, (end - this.sqEntries) * words);
+    }
+  }
+
+  /**
+   * Zero SQE words [from, to), whole SQEs. A few slots (the usual batch) are cleared by 8-byte
+   * stores through a Float64Array view (0.0 is all zero bits), which beats the ~10 ns native call
+   * of TypedArray fill() up to ~16 slots; more go to fill() (memset).
+   */
+  #zeroWords(from: number, to: number): void {
+    const f = this.#sqes64;
+    if (to - from > 256 || f === null) {
+      this.sqes.fill(0, from, to);
+      return;
+    }
+    for (let j = from >>> 1, end = to >>> 1; j < end; j += 8) {
+      f[j] = 0; f[j + 1] = 0; f[j + 2] = 0; f[j + 3] = 0; f[j + 4] = 0; f[j + 5] = 0; f[j + 6] = 0; f[j + 7] = 0;
     }
   }
 
@@ -505,8 +523,13 @@ export class IoUring {
     const tail = this.#sqeTail;
     if (this.#sqeHead !== tail) {
       this.#sqeHead = tail;
-      // release: the SQE bytes written before this store are visible to the kernel once it sees the tail
-      storeRelease(this.sqRing, this.#sqKTail, tail);
+      // With SQPOLL the poller thread reads the tail at any time — release: the SQE bytes written
+      // before this store are visible to it once it sees the tail. Without SQPOLL only
+      // io_uring_enter(to_submit > 0), which this thread makes next, reads it: program order and
+      // the syscall order the SQEs and the tail for the kernel, so a plain store will do (liburing's
+      // __io_uring_flush_sq does the same, IO_URING_WRITE_ONCE); it saves a locked `xchg` per submit.
+      if (this.#sqpoll) storeRelease(this.sqRing, this.#sqKTail, tail);
+      else this.sqRing[this.#sqKTail] = tail;
     }
     // Without SQPOLL only our own io_uring_enter moves the head, and a syscall is a full barrier:
     // a plain read is exact (liburing's IO_URING_READ_ONCE). With SQPOLL the poller moves it: acquire.

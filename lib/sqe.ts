@@ -102,6 +102,11 @@ export class Sqe {
   readonly i: number;
   /** @internal keeps a path string's bytes alive until the kernel has read the SQE. */
   keep: unknown = undefined;
+  /**
+   * @internal true while the slot is known to be all zeros from getSqe() and untouched since: prepRw()
+   * then skips the op-specific words. Cleared by prepRw() and by every setter of an op-specific field.
+   */
+  fresh = false;
 
   constructor(u32: Uint32Array, wordIndex: number) {
     checkSlot(u32, wordIndex, 16);
@@ -160,6 +165,7 @@ export class Sqe {
     return this.u32[this.i + SQW.opFlags]!;
   }
   set opFlags(v: number) {
+    this.fresh = false;
     this.u32[this.i + SQW.opFlags] = v;
   }
   /** Comes back unchanged in the CQE. A number 0 … 2^53−1, or a bigint for the full 64 bits. */
@@ -178,6 +184,7 @@ export class Sqe {
     return this.u32[this.i + SQW.bufIndex]! & 0xffff;
   }
   set bufIndex(v: number) {
+    this.fresh = false;
     const j = this.i + SQW.bufIndex;
     this.u32[j] = (this.u32[j]! & 0xffff0000) | (v & 0xffff);
   }
@@ -191,6 +198,7 @@ export class Sqe {
     return this.u32[this.i + SQW.bufIndex]! >>> 16;
   }
   set personality(v: number) {
+    this.fresh = false;
     const j = this.i + SQW.bufIndex;
     this.u32[j] = (this.u32[j]! & 0xffff) | ((v & 0xffff) << 16);
   }
@@ -199,12 +207,14 @@ export class Sqe {
     return this.u32[this.i + SQW.fileIndex]!;
   }
   set fileIndex(v: number) {
+    this.fresh = false;
     this.u32[this.i + SQW.fileIndex] = v;
   }
   get addr3(): number {
     return getU64(this.u32, this.i + SQW.addr3);
   }
   set addr3(v: U64) {
+    this.fresh = false;
     setU64(this.u32, this.i + SQW.addr3, v);
   }
 

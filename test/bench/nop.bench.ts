@@ -8,13 +8,22 @@
  * Target (the issue): at batches ≥ 8, TS ≥ 90% of C's ops/s.
  *
  * One round trip is the protocol the library documents and nop.c copies:
- * fill `batch` NOP SQEs, publish the SQ tail once, one io_uring_enter
- * (to_submit = min_complete = batch, GETEVENTS), read every CQE, advance the
- * CQ head once. One tinybench iteration (and one C sample) is a chunk of
- * CHUNK NOPs, so per-op figures are not lost in timer resolution; the table
- * shows medians over those chunks. The C yardstick is built with the system
+ * fill `batch` NOP SQEs (getSqe() with its space check + prepNop(), which in
+ * C is get_sqe() + prep_nop() writing the same fields), publish the SQ tail
+ * once, one io_uring_enter (to_submit = min_complete = batch, GETEVENTS),
+ * read every CQE's res in place (forEachCqe(), C's for-each loop over
+ * head..tail), advance the CQ head once. One tinybench iteration (and one C
+ * sample) is a chunk of CHUNK NOPs, so per-op figures are not lost in timer
+ * resolution; each cell is the median over those chunks, measured `runs`
+ * times in fresh processes, C and TS alternating (the order rotates each
+ * run), and the table shows the median of the runs: on a small, busy
+ * machine one process can land in a bad patch. The C yardstick is built with the system
  * compiler (`$CC`, else `cc`) into `test/bench/.build/`; without one the C
  * columns are skipped with a note. It is a ruler, never part of the library.
+ *
+ * The bare TS column (`lib/nop-bare.ts`, on by default): the same loop in TypeScript with no
+ * library in it — SQE words written in place over the ring's views, the same FFI call — so the
+ * table separates what JS + bun:ffi cost from what the library's API adds to them.
  *
  * The trace row: the `trace` option (lib/trace.ts) must cost an untraced ring nothing. An
  * untraced ring runs the prototype's methods, unchanged by tracing (a traced ring gets its own
@@ -32,7 +41,7 @@ import { Bench, type Task } from "tinybench";
 import { type Cqe, IORING_SETUP_NO_MMAP, IoUring, type MemoryMode, prepNop } from "../../lib/index.ts";
 import { printEnv } from "./env.ts";
 
-/** Knobs of one run; the defaults keep the whole bench near 25 s. */
+/** Knobs of one run; the defaults keep the whole bench near 75 s. */
 export interface NopBenchOptions {
   /** NOPs per io_uring_enter. */
   batches: number[];
@@ -42,7 +51,7 @@ export interface NopBenchOptions {
   chunk: number;
   /** SQ size of every ring (TS and C): at least the largest batch. */
   entries: number;
-  /** Unmeasured warm-up per task, ms: the JIT needs 200–500 ms. */
+  /** Unmeasured warm-up per task, ms: the JIT needs 200–500 ms to reach its top tier (FTL). */
   warmupMs: number;
   /** Measured time per task, ms (at least 64 samples are taken either way). */
   timeMs: number;
@@ -58,6 +67,13 @@ export interface NopBenchOptions {
   isolate: boolean;
   /** Batches of the trace row (empty: no trace row). */
   traceBatches: number[];
+  /** How many times each cell is measured (fresh processes, alternating C and TS); the table shows medians. */
+  runs: number;
+  /**
+   * Also measure `lib/nop-bare.ts`: the same loop in TypeScript with no library in it (SQE words
+   * written in place, the same FFI call), which tells what JS + bun:ffi cost from what the API adds.
+   */
+  bare: boolean;
 }
 
 export const DEFAULTS: NopBenchOptions = {
@@ -65,12 +81,14 @@ export const DEFAULTS: NopBenchOptions = {
   modes: ["shared", "mmap"],
   chunk: 1024,
   entries: 128,
-  warmupMs: 400,
-  timeMs: 1500,
+  warmupMs: 600,
+  timeMs: 800,
   target: 0.9,
   targetFromBatch: 8,
   isolate: true,
   traceBatches: [8, 32],
+  runs: 3,
+  bare: true,
 };
 
 /** How a trace-row ring is made: the option absent, present but undefined, or a no-op trace function. */
@@ -83,11 +101,32 @@ export interface Measurement {
   /** Median absolute deviation of the per-chunk samples, as a fraction of the median. */
   mad: number;
   samples: number;
+  /** How many runs (processes) the figure is the median of; 1 for a single run. */
+  runs?: number;
+}
+
+/** The median of numbers. */
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[n >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/** Several runs of one cell as one Measurement: the median ops/s and spread of the runs. */
+export function combineRuns(ms: Measurement[]): Measurement {
+  return {
+    opsPerSec: median(ms.map((m) => m.opsPerSec)),
+    mad: median(ms.map((m) => m.mad)),
+    samples: ms.reduce((a, m) => a + m.samples, 0),
+    runs: ms.length,
+  };
 }
 
 export interface NopRow {
   batch: number;
   ts: Partial<Record<MemoryMode, Measurement>>;
+  /** The library-free TypeScript loop (lib/nop-bare.ts), when measured. */
+  bare?: Measurement;
   /** null when the C yardstick could not be built or run. */
   c: Measurement | null;
 }
@@ -104,16 +143,33 @@ const HERE = import.meta.dir;
 const C_SOURCE = join(HERE, "c", "nop.c");
 const BUILD_DIR = join(HERE, ".build");
 const C_BINARY = join(BUILD_DIR, "nop");
+const BARE = join(HERE, "lib", "nop-bare.ts");
+
+/** Run the library-free TS loop for one batch in a fresh process. */
+function runBare(batch: number, o: NopBenchOptions): Measurement {
+  const args = [batch, o.warmupMs, o.timeMs, o.chunk, o.entries].map(String);
+  const p = spawnSync([process.execPath, BARE, ...args], { stderr: "pipe" });
+  const out = p.stdout.toString().trim();
+  if (p.exitCode !== 0) throw new Error(`nop bench: ${BARE} ${args.join(" ")} failed: ${p.stderr.toString().trim() || out}`);
+  return JSON.parse(out.slice(out.lastIndexOf("\n") + 1)) as Measurement;
+}
 
 /**
  * One chunk of NOP round trips on `ring`: `rounds` × (fill `batch` SQEs,
- * submitAndWait(batch), reap `batch` CQEs, advance once). Throws if the
+ * submitAndWait(batch), read `batch` CQEs in place, advance once). Throws if the
  * kernel hands back fewer CQEs than NOPs or any NOP fails.
+ *
+ * The CQEs are read with forEachCqe() — io_uring_for_each_cqe() + io_uring_cq_advance(),
+ * the loop nop.c runs — rather than peekBatchCqe(), which first copies the handles into
+ * an array (~1 ns/NOP more here, work the C loop does not do).
  */
 function nopChunk(ring: IoUring, batch: number, rounds: number): () => void {
-  const cqes: Cqe[] = new Array<Cqe>(batch);
+  let failed = 0;
+  const onCqe = (cqe: Cqe) => {
+    if (cqe.res < 0) failed++;
+  };
   return () => {
-    let failed = 0;
+    failed = 0;
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < batch; k++) {
         const sqe = ring.getSqe();
@@ -121,10 +177,8 @@ function nopChunk(ring: IoUring, batch: number, rounds: number): () => void {
         prepNop(sqe);
       }
       ring.submitAndWait(batch);
-      const n = ring.peekBatchCqe(cqes, batch);
+      const n = ring.forEachCqe(onCqe);
       if (n !== batch) throw new Error(`nop bench: ${n} CQEs ready after waiting for ${batch}`);
-      for (let k = 0; k < n; k++) if (cqes[k]!.res < 0) failed++;
-      ring.cqAdvance(n);
     }
     if (failed !== 0) throw new Error(`nop bench: ${failed} NOPs completed with an error`);
   };
@@ -184,10 +238,13 @@ const fmtRatio = (a: Measurement | null | undefined, b: Measurement | null | und
   a && b ? `${((a.opsPerSec / b.opsPerSec) * 100).toFixed(1)}%` : "—";
 
 function printTable(rows: NopRow[], modes: MemoryMode[]): void {
-  const head = ["batch", ...modes.map((m) => `TS ${m} ops/s`), "C ops/s", ...modes.map((m) => `${m}/C`)];
+  const bare = rows.some((r) => r.bare);
+  const head = ["batch", ...modes.map((m) => `TS ${m} ops/s`), ...(bare ? ["bare TS ops/s"] : []), "C ops/s", ...modes.map((m) => `${m}/C`)];
+  if (bare) head.push("bare/C");
   if (modes.length === 2) head.push(`${modes[0]}/${modes[1]}`);
   const body = rows.map((r) => {
-    const cells = [String(r.batch), ...modes.map((m) => fmtOps(r.ts[m])), fmtOps(r.c), ...modes.map((m) => fmtRatio(r.ts[m], r.c))];
+    const cells = [String(r.batch), ...modes.map((m) => fmtOps(r.ts[m])), ...(bare ? [fmtOps(r.bare)] : []), fmtOps(r.c), ...modes.map((m) => fmtRatio(r.ts[m], r.c))];
+    if (bare) cells.push(fmtRatio(r.bare, r.c));
     if (modes.length === 2) cells.push(fmtRatio(r.ts[modes[0]!], r.ts[modes[1]!]));
     return cells;
   });
@@ -269,7 +326,8 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
   const cNote = "note" in built ? built.note : null;
   console.log(
     `\n## nop: NOP round trip, ${o.chunk} NOPs per sample, ring of ${o.entries}, ` +
-      `${o.warmupMs} ms warm-up + ${o.timeMs} ms per cell${o.isolate ? ", one process per cell" : ""}, medians`,
+      `${o.warmupMs} ms warm-up + ${o.timeMs} ms per cell${o.isolate ? ", one process per cell" : ""}, ` +
+      `medians of ${o.runs} run${o.runs === 1 ? "" : "s"} (C and TS alternating)`,
   );
   for (const [mode, f] of flags) console.log(`TS ${mode}: setup flags 0x${f.toString(16)}`);
   for (const note of notes) console.log(note);
@@ -278,11 +336,25 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
 
   const rows: NopRow[] = [];
   for (const batch of o.batches) {
-    const row: NopRow = { batch, ts: {}, c: null };
-    for (const mode of modes) {
-      row.ts[mode] = o.isolate ? measureTsIsolated(mode, batch, o) : measureTs(mode, batch, o);
+    // every cell `runs` times, C and each TS mode alternating, the order rotated each run
+    const cells: { key: MemoryMode | "C" | "bare"; measure: () => Measurement }[] = modes.map((mode) => ({
+      key: mode,
+      measure: () => (o.isolate ? measureTsIsolated(mode, batch, o) : measureTs(mode, batch, o)),
+    }));
+    if (o.bare && modes.includes("shared")) cells.push({ key: "bare", measure: () => runBare(batch, o) });
+    if ("binary" in built) cells.push({ key: "C", measure: () => runC(built.binary, batch, o, cFlags) });
+    const got = new Map<MemoryMode | "C" | "bare", Measurement[]>(cells.map((c) => [c.key, []]));
+    const runs = Math.max(1, o.runs);
+    for (let r = 0; r < runs; r++) {
+      for (let k = 0; k < cells.length; k++) {
+        const cell = cells[(k + r) % cells.length]!;
+        got.get(cell.key)!.push(cell.measure());
+      }
     }
-    if ("binary" in built) row.c = runC(built.binary, batch, o, cFlags);
+    const row: NopRow = { batch, ts: {}, c: null };
+    for (const mode of modes) row.ts[mode] = combineRuns(got.get(mode)!);
+    if (got.get("C")?.length) row.c = combineRuns(got.get("C")!);
+    if (got.get("bare")?.length) row.bare = combineRuns(got.get("bare")!);
     rows.push(row);
     process.stderr.write(`  batch ${batch} done\n`);
   }
@@ -306,7 +378,12 @@ export async function run(options: Partial<NopBenchOptions> = {}): Promise<NopRe
   } else {
     console.log("\nno verdict: the C yardstick did not run");
   }
-  console.log("(±: median absolute deviation of the per-chunk samples; machines with few, busy cores spread more)");
+  console.log(
+    "(±: median absolute deviation of the per-chunk samples, median over the runs; machines with few, busy cores spread more)",
+  );
+  if (rows.some((r) => r.bare)) {
+    console.log("(bare TS: the same loop with no library in it — test/bench/lib/nop-bare.ts — what JS + bun:ffi alone cost)");
+  }
   if (o.traceBatches.length) traceRow(modes[0]!, o);
   return { rows, cNote, pass };
 }

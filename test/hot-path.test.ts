@@ -1,0 +1,145 @@
+/**
+ * The NOP round trip's hot path against the real kernel: how getSqe() zeroes the slots the
+ * kernel consumed (8-byte stores for a few slots, fill() for many, split where the ring
+ * wraps, 64- and 128-byte SQEs, an attached handle), the SQ tail published without a
+ * release store when there is no SQPOLL, io_uring_enter through the 32-bit trampoline, and
+ * prepRw() skipping the words a fresh slot already holds as zeros — never where they are not.
+ */
+import { expect } from "bun:test";
+import { IORING_SETUP_SQE128, IoUring, IoVecs, prepNop, prepReadv, prepWrite, type Sqe } from "../lib/index.ts";
+import { ioUringEnter } from "../ffi/syscalls.ts";
+import { describeKernel, kernelTest, MEMORY_MODES } from "./helpers.ts";
+
+/** Fill `n` SQEs as NOPs whose every ignored field is dirty, so a slot left unzeroed shows. */
+function dirtyNops(ring: IoUring, n: number, tag: number): void {
+  for (let k = 0; k < n; k++) {
+    const sqe = ring.getSqe()!;
+    expect(sqe, `getSqe ${k} of ${n}`).not.toBeNull();
+    expect(
+      Array.from(sqe.bytes()).every((b) => b === 0),
+      `slot handed out at counter ${ring.counters().sqeTail - 1} is zeroed`,
+    ).toBe(true);
+    prepNop(sqe);
+    sqe.userData = tag + k;
+    sqe.addr3 = 0xdeadbeef;
+    sqe.personality = 0; // NOP checks no personality; keep the NOP valid
+    // the second half of a 128-byte SQE: written by hand, as a uring_cmd would
+    const words = ring.flags & IORING_SETUP_SQE128 ? 32 : 16;
+    for (let j = 16; j < words; j++) sqe.u32[sqe.i + j] = 0xa5a5a5a5;
+  }
+}
+
+describeKernel("hot path", () => {
+  for (const memory of MEMORY_MODES) {
+    for (const sqe128 of [false, true]) {
+      kernelTest(`getSqe zeroes consumed slots at every batch size, across the wrap (${memory}${sqe128 ? ", SQE128" : ""})`, () => {
+        using ring = new IoUring(8, { memory, sqe128 });
+        let tag = 0x1000;
+        // 1 … 8 slots per round, and odd sizes so the consumed run straddles the end of the array
+        for (const batch of [1, 3, 5, 8, 7, 2, 6, 4, 8, 1]) {
+          dirtyNops(ring, batch, tag);
+          expect(ring.submitAndWait(batch)).toBe(batch);
+          const seen: number[] = [];
+          expect(ring.forEachCqe((c) => seen.push(c.userData))).toBe(batch);
+          expect(seen).toEqual(Array.from({ length: batch }, (_, k) => tag + k));
+          tag += 0x100;
+        }
+        const c = ring.counters();
+        expect(c.sqHead).toBe(c.sqTail);
+        expect(c.sqeTail).toBe(c.sqTail);
+      });
+    }
+  }
+
+  kernelTest("an attached submitter hands out zeroed slots on a SQE128 ring the owner dirtied", () => {
+    using owner = new IoUring(8, { memory: "shared", sqe128: true });
+    // dirty every slot through the owner, let the kernel consume them
+    for (let lap = 0; lap < 2; lap++) {
+      dirtyNops(owner, 8, 0x10 * lap);
+      owner.submitAndWait(8);
+      owner.cqAdvance(owner.cqReady());
+    }
+    // a handle attached in this thread stands in for a Worker's: it zeroes the free slots it finds
+    for (let k = 0; k < 8; k++) owner.sqes[k * 32 + 20] = 0x5a5a5a5a; // stale bytes in the second half of each 128-byte slot
+    const sub = IoUring.attach(owner.share("submitter"));
+    for (let k = 0; k < 8; k++) {
+      const sqe = sub.getSqe()!;
+      expect(Array.from(sqe.bytes()).every((b) => b === 0), `attached slot ${k}`).toBe(true);
+      prepNop(sqe);
+      sqe.userData = 0x700 + k;
+    }
+    expect(sub.submitAndWait(8)).toBe(8);
+    const seen: number[] = [];
+    owner.forEachCqe((c) => seen.push(c.userData));
+    expect(seen).toEqual(Array.from({ length: 8 }, (_, k) => 0x700 + k));
+    sub.close();
+  });
+
+  kernelTest("the SQ tail is published by the submit that enters (no SQPOLL): counters before and after", () => {
+    using ring = new IoUring(4, { memory: "shared" });
+    for (let k = 0; k < 3; k++) prepNop(ring.getSqe()!);
+    let c = ring.counters();
+    expect([c.sqHead, c.sqTail, c.sqeTail]).toEqual([0, 0, 3]); // filled, not yet published
+    expect(ring.submit()).toBe(3);
+    c = ring.counters();
+    expect([c.sqHead, c.sqTail, c.sqeTail, c.cqTail]).toEqual([3, 3, 3, 3]);
+  });
+
+  kernelTest("io_uring_enter without an argument goes through the 32-bit trampoline: results and errnos", () => {
+    using ring = new IoUring(4, { memory: "shared" });
+    expect(ioUringEnter(ring.fd, 0, 0, 0, null, 0)).toBe(0);
+    expect(ioUringEnter(-1, 0, 0, 0, null, 0)).toBe(-9); // EBADF
+    expect(ioUringEnter(ring.fd, 0, 0, 0x80000000, null, 0)).toBe(-22); // EINVAL: an unknown flag, bit 31 intact
+    prepNop(ring.getSqe()!);
+    expect(ring.submitAndWait(1)).toBe(1);
+    expect(ring.cqReady()).toBe(1);
+  });
+
+  for (const memory of MEMORY_MODES) {
+    kernelTest(`prep on a fresh slot writes only what it must, yet every word a prep owns ends up as liburing's (${memory})`, () => {
+      using ring = new IoUring(16, { memory });
+      const words = (sqe: { u32: Uint32Array; i: number }) => Array.from(sqe.u32.subarray(sqe.i, sqe.i + 16));
+      // fresh slot: the op-specific words are the zeros getSqe handed out
+      const a = ring.getSqe()!;
+      prepNop(a);
+      expect(words(a)).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // fields set before prep are reset by it, as before: each such setter makes the slot not fresh
+      const setters: [string, (s: Sqe) => void][] = [
+        ["opFlags", (s) => (s.opFlags = 7)],
+        ["bufIndex", (s) => (s.bufIndex = 3)],
+        ["bufGroup", (s) => (s.bufGroup = 4)],
+        ["personality", (s) => (s.personality = 2)],
+        ["fileIndex", (s) => (s.fileIndex = 9)],
+        ["addr3", (s) => (s.addr3 = 0x1234)],
+      ];
+      for (const [name, set] of setters) {
+        const b = ring.getSqe()!;
+        set(b);
+        prepNop(b);
+        expect(words(b), `${name} set before prep`).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      }
+      // a re-prep resets what the first prep set (readv's rw_flags here)
+      const c = ring.getSqe()!;
+      const iov = new IoVecs([new Uint8Array(8)]);
+      prepReadv(c, 0, iov, 0, 0x10);
+      expect(c.opFlags).toBe(0x10);
+      prepNop(c);
+      expect(words(c)).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // unsafeGetSqe: the slot is not known to be zero, so prep writes every word it owns
+      const d = ring.unsafeGetSqe()!;
+      d.u32.fill(0xffffffff, d.i, d.i + 16);
+      prepWrite(d, 1, new Uint8Array(0), 5);
+      const got = words(d);
+      expect(got.slice(0, 8)).toEqual([0x17, 1, 5, 0, got[4]!, got[5]!, 0, 0]); // IORING_OP_WRITE, fd 1, off 5, addr, len 0, rw_flags 0
+      expect(got.slice(8, 10)).toEqual([0xffffffff, 0xffffffff]); // user_data: prep leaves it alone
+      expect(got.slice(10)).toEqual([0, 0, 0, 0, 0, 0]);
+      d.userData = 0;
+      // all four run: the kernel sees valid SQEs
+      expect(ring.submitAndWait(9)).toBe(9);
+      const res: number[] = [];
+      expect(ring.forEachCqe((cqe) => res.push(cqe.res))).toBe(9);
+      expect(res.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      void iov;
+    });
+  }
+});
