@@ -84,7 +84,6 @@ const { host, port, entries } = parseCli();
 
 /** Send all of `bytes`, looping on short sends. MSG_NOSIGNAL: a vanished peer is EPIPE, not a SIGPIPE. */
 async function sendAll(io: Uring, fd: number, bytes: Uint8Array): Promise<void> {
-  // Usually one send takes it all; only a short send needs a view of the rest.
   for (let done = 0; done < bytes.length; ) {
     done += await io.send(fd, done === 0 ? bytes : bytes.subarray(done), MSG_NOSIGNAL);
   }
@@ -109,7 +108,11 @@ async function serve(io: Uring, fd: number): Promise<void> {
   connections.set(fd, stop);
   try {
     // Ends when the peer closes (a 0-byte CQE); the iterator re-arms the multishot recv if the kernel stops it.
-    for await (const chunk of io.recvMany(fd, { signal: stop.signal, buffers: 16 })) await sendAll(io, fd, chunk);
+    for await (const chunk of io.recvMany(fd, { signal: stop.signal, buffers: 16 })) {
+      // One send usually takes it all; a short send goes on with the rest.
+      const sent = await io.send(fd, chunk, MSG_NOSIGNAL);
+      if (sent < chunk.length) await sendAll(io, fd, chunk.subarray(sent));
+    }
   } catch (err) {
     // Only this connection is affected: fall through to close it.
     const code = (err as UringError).code;

@@ -1406,23 +1406,35 @@ export class Uring {
     const values: T[] = [];
     let error: unknown = null;
     let done = false;
-    let wake: (() => void) | null = null;
+    /** A next() waiting for a value: a value or the end goes straight to it. */
+    let waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
     let current: Op | null = null;
-    const notify = () => {
-      const w = wake;
-      wake = null;
-      w?.();
+    /** What next() says once nothing is left: the end, or the error that ended it (thrown once). */
+    const ending = (): Promise<IteratorResult<T>> => {
+      if (error) {
+        const e = error;
+        error = null;
+        return Promise.reject(e);
+      }
+      return Promise.resolve({ value: undefined, done: true });
     };
     const push = (v: T) => {
       if (done) return discard(v); // arrived after the caller stopped listening
-      values.push(v);
-      notify();
+      if (waiter !== null) {
+        const w = waiter;
+        waiter = null;
+        w.resolve({ value: v, done: false });
+      } else values.push(v);
     };
     const end = (e: unknown) => {
       if (done) return;
       done = true;
       error = e;
-      notify();
+      if (waiter !== null) {
+        const w = waiter;
+        waiter = null;
+        ending().then(w.resolve, w.reject);
+      }
     };
     const arm = () => {
       const op = make();
@@ -1454,16 +1466,13 @@ export class Uring {
       }
       this.#enqueue(op);
     };
-    const stop = () => {
+    const stop = (why: unknown = null) => {
       if (current && current.inKernel) this.#abort(current, abortError("iterator closed"));
       else if (current) current.dropped = true;
-      end(null);
+      end(why);
     };
     const signal = opts.signal;
-    const onAbort = () => {
-      stop();
-      error = abortError(signal!.reason);
-    };
+    const onAbort = () => stop(abortError(signal!.reason));
     if (signal) {
       if (signal.aborted) done = true;
       else {
@@ -1478,19 +1487,12 @@ export class Uring {
     if (!done) arm();
     else finish();
     const iterator: AsyncIterableIterator<T> = {
-      next: async (): Promise<IteratorResult<T>> => {
-        for (;;) {
-          if (values.length > 0) return { value: values.shift()!, done: false };
-          if (done) {
-            if (error) {
-              const e = error;
-              error = null;
-              throw e;
-            }
-            return { value: undefined, done: true };
-          }
-          await new Promise<void>((r) => (wake = r));
-        }
+      // Not an async function: a value that is already there costs one resolved promise, and one
+      // that arrives later is handed straight to the waiting next().
+      next: (): Promise<IteratorResult<T>> => {
+        if (values.length > 0) return Promise.resolve({ value: values.shift()!, done: false });
+        if (done) return ending();
+        return new Promise<IteratorResult<T>>((resolve, reject) => (waiter = { resolve, reject }));
       },
       return: async (): Promise<IteratorResult<T>> => {
         stop();
