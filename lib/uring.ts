@@ -193,6 +193,26 @@ function noop(): void {}
 
 const GEN_MASK = 0x1fffff;
 
+/** Received messages are copied into slabs of this size (larger ones get an ArrayBuffer of their own). */
+const SLAB_SIZE = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabBytes = new Uint8Array(slab);
+let slabUsed = 0;
+
+/** A copy of `len` bytes of `from` at `offset`, as a Uint8Array of its own (see recvMany). */
+function copyOut(from: Uint8Array, offset: number, len: number): Uint8Array {
+  if (len > SLAB_SIZE / 4) return new Uint8Array(from.buffer.slice(from.byteOffset + offset, from.byteOffset + offset + len));
+  if (slabUsed + len > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabBytes = new Uint8Array(slab);
+    slabUsed = 0;
+  }
+  slabBytes.set(from.subarray(offset, offset + len), slabUsed);
+  const view = new Uint8Array(slab, slabUsed, len);
+  slabUsed = (slabUsed + len + 7) & ~7;
+  return view;
+}
+
 /**
  * GETEVENTS enters in a row that reap nothing while IORING_SQ_TASKRUN stays set, before a flush
  * gives up on the flag. Each enter runs up to 20 task-work items (IO_LOCAL_TW_DEFAULT_MAX).
@@ -1322,7 +1342,9 @@ export class Uring {
 
   /**
    * Every message on `fd`, from one multishot recv into a provided-buffer ring (Linux ≥ 6.0):
-   * an async iterator of byte arrays (copies; the ring buffer is recycled at once). Ends when the
+   * an async iterator of byte arrays (copies; the ring buffer is recycled at once — like Node's
+   * pooled Buffers, small messages may share one ArrayBuffer, so use each view's byteOffset and
+   * byteLength rather than its .buffer as a whole). Ends when the
    * peer closes; re-arms by itself when the kernel runs out of buffers.
    */
   recvMany(fd: number, opts: OpOptions & { bufferSize?: number; buffers?: number } = {}): AsyncIterableIterator<Uint8Array> {
@@ -1355,10 +1377,12 @@ export class Uring {
           return "end";
         }
         if (bid >= 0) {
-          // One copy into a fresh ArrayBuffer: a small typed array made by slice() would move its
-          // storage again the first time a send touches its .buffer.
-          const start = bid * bufferSize;
-          push(new Uint8Array(br.data.buffer.slice(br.data.byteOffset + start, br.data.byteOffset + start + res)));
+          // One copy, out of the ring buffer (which goes straight back to the kernel) into a slab
+          // shared by the messages that arrive together: a view on an existing ArrayBuffer costs
+          // an object, not an allocation of its own (and a small typed array made by slice()
+          // would move its storage again the first time a send touches its .buffer). The slab
+          // lives as long as any of its views.
+          push(copyOut(br.data, bid * bufferSize, res));
           br.recycle(bid);
         }
       },
