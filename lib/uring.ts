@@ -161,6 +161,11 @@ class Op {
   cleanup: (() => void) | null = null;
   /** Nothing but the engine refers to it after its final CQE: it may be reused for a later op. */
   recyclable = false;
+  /** The executor of this op's promise, made once per Op (Ops are reused): it only takes the resolvers. */
+  readonly executor = (resolve: (v: never) => void, reject: (e: unknown) => void): void => {
+    this.resolve = resolve;
+    this.reject = reject;
+  };
 
   /** Back to the state of `new Op()`, for reuse. */
   reset(): void {
@@ -441,10 +446,7 @@ export class Uring {
   /** Queue `op` (and its chain) and schedule a flush; returns the op's promise. */
   #start<T>(op: Op, opts: OpOptions | undefined): Promise<T> {
     if (this.#closing) return Promise.reject(closedError(op.name));
-    const p = new Promise<T>((resolve, reject) => {
-      op.resolve = resolve as (v: never) => void;
-      op.reject = reject;
-    });
+    const p = new Promise<T>(op.executor as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
     if (opts !== undefined) this.#watch(op, opts);
     else if (op.chain === null && op.prep === null && op.each === null && op.done === null) op.recyclable = true;
     if (!op.settled) this.#enqueue(op);
