@@ -1349,8 +1349,12 @@ export class Uring {
    * byteLength rather than its .buffer as a whole). Ends when the
    * peer closes; re-arms by itself when the kernel runs out of buffers.
    */
-  recvMany(fd: number, opts: OpOptions & { bufferSize?: number; buffers?: number } = {}): AsyncIterableIterator<Uint8Array> {
+  recvMany(
+    fd: number,
+    opts: OpOptions & { bufferSize?: number; buffers?: number; zeroCopy?: boolean } = {},
+  ): AsyncIterableIterator<Uint8Array> {
     checkFd(fd);
+    const zeroCopy = opts.zeroCopy === true;
     const bufferSize = opts.bufferSize ?? 16 * 1024;
     const count = opts.buffers ?? 64;
     const bgid = this.#takeBgid();
@@ -1362,6 +1366,8 @@ export class Uring {
       throw e;
     }
     let ended = false;
+    /** zeroCopy: ring buffers lent to the caller or queued for it, not yet back with the kernel. */
+    let held = 0;
     return this.#multishot<Uint8Array>(
       () => {
         const op = this.#newOp(IORING_OP_RECV, "recv");
@@ -1378,7 +1384,11 @@ export class Uring {
           ended = true;
           return "end";
         }
-        if (bid >= 0) {
+        if (bid >= 0 && zeroCopy) {
+          // lent as it is: the buffer goes back to the kernel when the caller asks for the next one
+          held++;
+          push(br.data.subarray(bid * bufferSize, bid * bufferSize + res));
+        } else if (bid >= 0) {
           // One copy, out of the ring buffer (which goes straight back to the kernel) into a slab
           // shared by the messages that arrive together: a view on an existing ArrayBuffer costs
           // an object, not an allocation of its own (and a small typed array made by slice()
@@ -1389,11 +1399,20 @@ export class Uring {
         }
       },
       opts,
-      (res) => res === -ENOBUFS && !ended, // out of buffers: the kernel ended the multishot; re-arm
+      // out of buffers: the kernel ended the multishot; re-arm — once one is back, if the caller holds them all
+      (res) => (res === -ENOBUFS && !ended ? (zeroCopy && held >= count ? "later" : true) : false),
       () => {
         if (!this.ring.closed) this.ring.unregisterBufRing(bgid);
         this.#freeBgids.push(bgid);
       },
+      // zeroCopy: a lent buffer (or one never handed out) goes back to the kernel
+      zeroCopy
+        ? (v) => {
+            held--;
+            if (!this.ring.closed) br.recycle((v.byteOffset - br.data.byteOffset) / bufferSize);
+          }
+        : noop,
+      zeroCopy,
     );
   }
 
@@ -1425,9 +1444,11 @@ export class Uring {
     make: () => Op,
     onValue: (res: number, push: (v: T) => void, flags: number) => void | "end",
     opts: OpOptions,
-    rearm: (res: number) => boolean = () => false,
+    rearm: (res: number) => boolean | "later" = () => false,
     finish: () => void = noop,
     discard: (v: T) => void = noop,
+    /** The values are lent: each is passed to `discard` when the caller asks for the next one (or stops). */
+    lend = false,
   ): AsyncIterableIterator<T> {
     const values: T[] = [];
     let error: unknown = null;
@@ -1435,6 +1456,18 @@ export class Uring {
     /** A next() waiting for a value: a value or the end goes straight to it. */
     let waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
     let current: Op | null = null;
+    /** With `lend`: the value the caller holds, handed back on the next call. */
+    let lent: T | undefined;
+    let lending = false;
+    /** Re-arm deferred until the caller hands a lent value back (see `rearm`'s "later"). */
+    let paused = false;
+    const giveBack = () => {
+      if (!lending) return;
+      lending = false;
+      const v = lent!;
+      lent = undefined;
+      discard(v);
+    };
     /** What next() says once nothing is left: the end, or the error that ended it (thrown once). */
     const ending = (): Promise<IteratorResult<T>> => {
       if (error) {
@@ -1449,6 +1482,10 @@ export class Uring {
       if (waiter !== null) {
         const w = waiter;
         waiter = null;
+        if (lend) {
+          lent = v;
+          lending = true;
+        }
         w.resolve({ value: v, done: false });
       } else values.push(v);
     };
@@ -1478,7 +1515,13 @@ export class Uring {
         if (done) return finish();
         // A final CQE that is not an error means the kernel stopped the multishot (e.g. the CQ was
         // full): it is the program's job to arm it again. So it is for an error `rearm` accepts.
-        if (res >= 0 || rearm(res)) return arm();
+        const again = res >= 0 || rearm(res);
+        if (again === "later") {
+          // out of buffers the caller holds (lend): armed again when it hands one back
+          paused = true;
+          return;
+        }
+        if (again) return arm();
         if (res !== -ECANCELED) end(new UringError(res, op.name));
         else end(null);
         finish();
@@ -1496,6 +1539,11 @@ export class Uring {
       if (current && current.inKernel) this.#abort(current, abortError("iterator closed"));
       else if (current) current.dropped = true;
       end(why);
+      if (paused) {
+        // nothing in the kernel: the final CQE came while paused, so finish here
+        paused = false;
+        finish();
+      }
     };
     const signal = opts.signal;
     const onAbort = () => stop(abortError(signal!.reason));
@@ -1516,11 +1564,26 @@ export class Uring {
       // Not an async function: a value that is already there costs one resolved promise, and one
       // that arrives later is handed straight to the waiting next().
       next: (): Promise<IteratorResult<T>> => {
-        if (values.length > 0) return Promise.resolve({ value: values.shift()!, done: false });
+        if (lend) {
+          giveBack();
+          if (paused && !done) {
+            paused = false;
+            arm();
+          }
+        }
+        if (values.length > 0) {
+          const v = values.shift()!;
+          if (lend) {
+            lent = v;
+            lending = true;
+          }
+          return Promise.resolve({ value: v, done: false });
+        }
         if (done) return ending();
         return new Promise<IteratorResult<T>>((resolve, reject) => (waiter = { resolve, reject }));
       },
       return: async (): Promise<IteratorResult<T>> => {
+        if (lend) giveBack();
         stop();
         // values the kernel produced that the caller will never see (accepted fds): release them
         for (const v of values.splice(0)) discard(v);
