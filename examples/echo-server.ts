@@ -21,7 +21,9 @@
  *   - `for await (const chunk of io.recvMany(fd))` is ONE multishot recv per
  *     connection (IORING_RECV_MULTISHOT) into a provided-buffer ring (here
  *     16 × 16 KiB per connection): the kernel picks a buffer only when data
- *     arrives, and the iterator copies it out and hands it straight back; a
+ *     arrives; with `zeroCopy: true` the iterator lends that very buffer and
+ *     hands it back to the kernel when the loop asks for the next chunk (by
+ *     default it copies the bytes out and hands the buffer back at once); a
  *     0-byte CQE means the peer closed;
  *   - a multishot request can end while the socket is fine: the kernel drops
  *     IORING_CQE_F_MORE from a successful CQE when the CQ is full (or, for a
