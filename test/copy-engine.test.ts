@@ -11,7 +11,7 @@ import { afterAll, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
-import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable } from "./helpers.ts";
+import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
 /** `.NAME.bun-uring-PID-N.tmp`, the name every file is written under before its rename. */
 const TMP_NAME = /^\..+\.bun-uring-\d+-\d+\.tmp$/;
@@ -100,21 +100,6 @@ function makeTree(root: string, dirs: number, perDir: number, seed = 7): { files
   return { files, bytes };
 }
 
-/** Mount a tmpfs of `size` on a fresh directory for fn; always unmount. Null when mounting is not possible. */
-async function withTmpfs(size: string, fn: (mnt: string) => Promise<void>): Promise<void> {
-  const d = tempDir("bun-uring-copy-engine-mnt-");
-  try {
-    const r = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", d.path], { stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`mount: ${r.stderr.toString()}`);
-    try {
-      await fn(d.path);
-    } finally {
-      if (Bun.spawnSync(["umount", d.path]).exitCode !== 0) Bun.spawnSync(["umount", "-l", d.path]);
-    }
-  } finally {
-    d.cleanup();
-  }
-}
 
 const canMount = (() => {
   if (unavailable || process.getuid?.() !== 0) return false;
@@ -221,7 +206,7 @@ describeKernel("copyTree's small-file engine", () => {
     const src = fresh("full");
     mkdirSync(src);
     for (let k = 0; k < 400; k++) writeFileSync(join(src, `f${k}`), new Uint8Array(8192).fill(k & 255));
-    await withTmpfs("1m", async (mnt) => {
+    await withTmpfs("size=1m", async (mnt) => {
       const dst = join(mnt, "t");
       const e = await caught(() => copyTree(src, dst));
       expect(e.code).toBe("ENOSPC");

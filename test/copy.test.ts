@@ -44,7 +44,7 @@ import {
   type CopyProgress,
   type CopySummary,
 } from "../lib/index.ts";
-import { describeKernel, kernelTest as test, tempDir, unavailable, caught, waitFor } from "./helpers.ts";
+import { describeKernel, kernelTest as test, tempDir, unavailable, caught, waitFor, withTmpfs } from "./helpers.ts";
 
 const CHILD = join(import.meta.dir, "fixtures", "copy-child.ts");
 const MiB = 1 << 20;
@@ -299,20 +299,6 @@ function gated(reason: string): (name: string, fn: () => Promise<void> | void, t
 }
 
 
-/** Mount a tmpfs with `options` on a fresh directory, run `fn`, and always unmount. */
-async function withTmpfs(options: string, fn: (mnt: string) => Promise<void>): Promise<void> {
-  const d = tempDir("bun-uring-copy-mnt-");
-  try {
-    sh("mount", "-t", "tmpfs", "-o", options, "tmpfs", d.path);
-    try {
-      await fn(d.path);
-    } finally {
-      if (Bun.spawnSync(["umount", d.path]).exitCode !== 0) Bun.spawnSync(["umount", "-l", d.path]);
-    }
-  } finally {
-    d.cleanup();
-  }
-}
 
 // ------------------------------------------------------------------------------------------------
 // the tree with every kind of entry

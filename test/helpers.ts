@@ -43,3 +43,19 @@ export async function waitFor(cond: () => boolean, ms = 2000): Promise<boolean> 
 }
 
 export { prng } from "./prng.ts";
+
+/** Mount a tmpfs with `options` ("size=1m", "ro,size=1m") on a fresh directory, run `fn`, and always unmount. */
+export async function withTmpfs(options: string, fn: (mnt: string) => Promise<void>): Promise<void> {
+  const d = tempDir("bun-uring-mnt-");
+  try {
+    const r = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", options, "tmpfs", d.path], { stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`mount -t tmpfs -o ${options}: ${r.stderr.toString().trim()}`);
+    try {
+      await fn(d.path);
+    } finally {
+      if (Bun.spawnSync(["umount", d.path]).exitCode !== 0) Bun.spawnSync(["umount", "-l", d.path]);
+    }
+  } finally {
+    d.cleanup();
+  }
+}
