@@ -6,14 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kernelTest, tempDir } from "./helpers.ts";
+import { kernelTest, tempDir, REPO, runBun } from "./helpers.ts";
 
-const repo = join(import.meta.dir, "..");
+const repo = REPO;
 
-function run(...args: string[]) {
-  const p = Bun.spawnSync(["bun", ...args], { cwd: repo, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+const run = runBun;
 
 describe("examples/05-cp-linked.ts", () => {
   let dir: ReturnType<typeof tempDir>;

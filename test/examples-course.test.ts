@@ -8,14 +8,11 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { describeKernel, kernelTest as test, tempDir } from "./helpers.ts";
+import { describeKernel, kernelTest as test, tempDir, REPO, runBun } from "./helpers.ts";
 
-const repo = join(import.meta.dir, "..");
+const repo = REPO;
 
-function runExample(...args: string[]) {
-  const p = Bun.spawnSync(["bun", ...args], { cwd: repo, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+const runExample = runBun;
 
 describeKernel("examples 06–08", () => {
   let dir: ReturnType<typeof tempDir>;

@@ -7,14 +7,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { kernelTest, tempDir } from "./helpers.ts";
+import { kernelTest, tempDir, REPO, runBun } from "./helpers.ts";
 
-const repo = join(import.meta.dir, "..");
+const repo = REPO;
 
-function run(...args: string[]) {
-  const p = Bun.spawnSync(["bun", ...args], { cwd: repo, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, stdout: p.stdout, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+const run = runBun;
 
 describe("examples/03-cat-async.ts", () => {
   let dir: ReturnType<typeof tempDir>;

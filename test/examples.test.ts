@@ -6,14 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kernelTest, tempDir } from "./helpers.ts";
+import { kernelTest, tempDir, runBun } from "./helpers.ts";
 
-const repo = join(import.meta.dir, "..");
 
-function run(...args: string[]) {
-  const p = Bun.spawnSync(["bun", ...args], { cwd: repo, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, stdout: p.stdout, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+const run = runBun;
 
 /** The indented lines printed under step `[n]` of 01-nop, joined. */
 function stepText(out: string, n: number): string {

@@ -59,3 +59,12 @@ export async function withTmpfs(options: string, fn: (mnt: string) => Promise<vo
     d.cleanup();
   }
 }
+
+/** The repository's root (examples and the CLI run from there). */
+export const REPO = join(import.meta.dir, "..");
+
+/** `bun ...args` in the repository's root, to completion: exit code, stdout (bytes and text), stderr. */
+export function runBun(...args: string[]): { code: number | null; stdout: Buffer; out: string; err: string } {
+  const p = Bun.spawnSync(["bun", ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode, stdout: p.stdout, out: p.stdout.toString(), err: p.stderr.toString() };
+}
