@@ -198,15 +198,20 @@ function noop(): void {}
 
 const GEN_MASK = 0x1fffff;
 
-/** Received messages are copied into slabs of this size (larger ones get an ArrayBuffer of their own). */
-const SLAB_SIZE = 64 * 1024;
+/**
+ * Received messages up to SLAB_MAX bytes are copied into shared slabs of SLAB_SIZE (larger ones get
+ * an ArrayBuffer of their own). Small, as Node's Buffer pool is: a message kept for long keeps its
+ * whole slab alive.
+ */
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX = 2048;
 let slab = new ArrayBuffer(SLAB_SIZE);
 let slabBytes = new Uint8Array(slab);
 let slabUsed = 0;
 
 /** A copy of `len` bytes of `from` at `offset`, as a Uint8Array of its own (see recvMany). */
 function copyOut(from: Uint8Array, offset: number, len: number): Uint8Array {
-  if (len > SLAB_SIZE / 4) return new Uint8Array(from.buffer.slice(from.byteOffset + offset, from.byteOffset + offset + len));
+  if (len > SLAB_MAX) return new Uint8Array(from.buffer.slice(from.byteOffset + offset, from.byteOffset + offset + len));
   if (slabUsed + len > SLAB_SIZE) {
     slab = new ArrayBuffer(SLAB_SIZE);
     slabBytes = new Uint8Array(slab);
