@@ -120,6 +120,14 @@ interface CellBody {
   close(): void | Promise<void>;
 }
 
+/** `count` reads as `depth` independent loops of `count / depth` each, all awaited: `depth` reads in flight. */
+async function inLanes(depth: number, count: number, lane: (k: number, n: number) => Promise<void>): Promise<void> {
+  const per = count / depth;
+  const lanes: Promise<void>[] = new Array(depth);
+  for (let k = 0; k < depth; k++) lanes[k] = lane(k, per);
+  await Promise.all(lanes);
+}
+
 async function makeBody(kind: ReadKind, depth: number, file: string): Promise<CellBody> {
   const next = positions(BIG_FILE_SIZE);
   const bufs = Array.from({ length: depth }, () => new Uint8Array(BS));
@@ -134,12 +142,7 @@ async function makeBody(kind: ReadKind, depth: number, file: string): Promise<Ce
         }
       };
       return {
-        run: async (count) => {
-          const per = count / depth;
-          const lanes: Promise<void>[] = new Array(depth);
-          for (let k = 0; k < depth; k++) lanes[k] = lane(bufs[k]!, per);
-          await Promise.all(lanes);
-        },
+        run: (count) => inLanes(depth, count, (k, n) => lane(bufs[k]!, n)),
         enters: () => io.ring.enterCount,
         close: async () => {
           await io.close();
@@ -193,12 +196,7 @@ async function makeBody(kind: ReadKind, depth: number, file: string): Promise<Ce
         }
       };
       return {
-        run: async (count) => {
-          const per = count / depth;
-          const lanes: Promise<void>[] = new Array(depth);
-          for (let k = 0; k < depth; k++) lanes[k] = lane(bufs[k]!, per);
-          await Promise.all(lanes);
-        },
+        run: (count) => inLanes(depth, count, (k, n) => lane(bufs[k]!, n)),
         close: () => fh.close(),
       };
     }
@@ -212,12 +210,7 @@ async function makeBody(kind: ReadKind, depth: number, file: string): Promise<Ce
         }
       };
       return {
-        run: async (count) => {
-          const per = count / depth;
-          const lanes: Promise<void>[] = new Array(depth);
-          for (let k = 0; k < depth; k++) lanes[k] = lane(per);
-          await Promise.all(lanes);
-        },
+        run: (count) => inLanes(depth, count, (_k, n) => lane(n)),
         close: () => undefined,
       };
     }
