@@ -101,5 +101,10 @@ export class BufferRing {
   view(bid: number, len: number): Uint8Array {
     return this.data.subarray(bid * this.bufferSize, bid * this.bufferSize + len);
   }
+
+  /** The id of the buffer a `view()` lies in. */
+  idOf(view: Uint8Array): number {
+    return Math.floor((view.byteOffset - this.data.byteOffset) / this.bufferSize);
+  }
 }
 

@@ -209,15 +209,16 @@ let slab = new ArrayBuffer(SLAB_SIZE);
 let slabBytes = new Uint8Array(slab);
 let slabUsed = 0;
 
-/** A copy of `len` bytes of `from` at `offset`, as a Uint8Array of its own (see recvMany). */
-function copyOut(from: Uint8Array, offset: number, len: number): Uint8Array {
-  if (len > SLAB_MAX) return new Uint8Array(from.buffer.slice(from.byteOffset + offset, from.byteOffset + offset + len));
+/** A copy of `from`, in a slab or (past SLAB_MAX bytes) an ArrayBuffer of its own (see recvMany). */
+function copyOut(from: Uint8Array): Uint8Array {
+  const len = from.length;
+  if (len > SLAB_MAX) return new Uint8Array(from.buffer.slice(from.byteOffset, from.byteOffset + len));
   if (slabUsed + len > SLAB_SIZE) {
     slab = new ArrayBuffer(SLAB_SIZE);
     slabBytes = new Uint8Array(slab);
     slabUsed = 0;
   }
-  slabBytes.set(from.subarray(offset, offset + len), slabUsed);
+  slabBytes.set(from, slabUsed);
   const view = new Uint8Array(slab, slabUsed, len);
   slabUsed = (slabUsed + len + 7) & ~7;
   return view;
@@ -1392,14 +1393,14 @@ export class Uring {
         if (bid >= 0 && zeroCopy) {
           // lent as it is: the buffer goes back to the kernel when the caller asks for the next one
           held++;
-          push(br.data.subarray(bid * bufferSize, bid * bufferSize + res));
+          push(br.view(bid, res));
         } else if (bid >= 0) {
           // One copy, out of the ring buffer (which goes straight back to the kernel) into a slab
           // shared by the messages that arrive together: a view on an existing ArrayBuffer costs
           // an object, not an allocation of its own (and a small typed array made by slice()
           // would move its storage again the first time a send touches its .buffer). The slab
           // lives as long as any of its views.
-          push(copyOut(br.data, bid * bufferSize, res));
+          push(copyOut(br.view(bid, res)));
           br.recycle(bid);
         }
       },
@@ -1414,7 +1415,7 @@ export class Uring {
       zeroCopy
         ? (v) => {
             held--;
-            if (!this.ring.closed) br.recycle((v.byteOffset - br.data.byteOffset) / bufferSize);
+            if (!this.ring.closed) br.recycle(br.idOf(v));
           }
         : noop,
       zeroCopy,
@@ -1466,6 +1467,14 @@ export class Uring {
     let lending = false;
     /** Re-arm deferred until the caller hands a lent value back (see `rearm`'s "later"). */
     let paused = false;
+    /** The result for a value the caller gets now (with `lend`, it holds it until its next call). */
+    const handOut = (v: T): IteratorResult<T> => {
+      if (lend) {
+        lent = v;
+        lending = true;
+      }
+      return { value: v, done: false };
+    };
     const giveBack = () => {
       if (!lending) return;
       lending = false;
@@ -1487,11 +1496,7 @@ export class Uring {
       if (waiter !== null) {
         const w = waiter;
         waiter = null;
-        if (lend) {
-          lent = v;
-          lending = true;
-        }
-        w.resolve({ value: v, done: false });
+        w.resolve(handOut(v));
       } else values.push(v);
     };
     const end = (e: unknown) => {
@@ -1576,14 +1581,7 @@ export class Uring {
             arm();
           }
         }
-        if (values.length > 0) {
-          const v = values.shift()!;
-          if (lend) {
-            lent = v;
-            lending = true;
-          }
-          return Promise.resolve({ value: v, done: false });
-        }
+        if (values.length > 0) return Promise.resolve(handOut(values.shift()!));
         if (done) return ending();
         return new Promise<IteratorResult<T>>((resolve, reject) => (waiter = { resolve, reject }));
       },
