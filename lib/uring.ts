@@ -270,6 +270,17 @@ function checkMode(mode: unknown): number {
   return mode;
 }
 
+/**
+ * An integer argument the kernel takes as it is (flags, a socket domain, a backlog): NaN, a
+ * fraction or an out-of-range number would otherwise reach the SQE as some other value (NaN as 0).
+ */
+function checkInt(value: unknown, name: string, min = 0, max = 0xffffffff): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument(name, `Expected an integer from ${min} to ${max}; got ${String(value)}.`, typeof value === "number" ? "range" : "type");
+  }
+  return value;
+}
+
 /** A file position: null/undefined/−1 means "the current position" (like node:fs). */
 function checkPosition(position: unknown): U64 {
   if (position === undefined || position === null || position === -1 || position === -1n) return -1;
@@ -287,7 +298,7 @@ function checkPath(path: unknown, name = "path"): string {
 /** Open flags as node:fs takes them: a number, or "r", "r+", "w", "w+", "a", "a+", "wx", … */
 export function parseOpenFlags(flags: string | number | undefined): number {
   if (flags === undefined) return 0;
-  if (typeof flags === "number" && Number.isInteger(flags)) return flags;
+  if (typeof flags === "number") return checkInt(flags, "flags", 0, 0x7fffffff);
   const table: Record<string, number> = {
     r: 0,
     "r+": 2,
@@ -978,7 +989,7 @@ export class Uring {
   fallocate(fd: number, offset: number, length: number, mode = 0, opts?: OpOptions): Promise<void> {
     const op = this.#newOp(IORING_OP_FALLOCATE, "fallocate");
     op.fd = checkFd(fd);
-    op.len = mode;
+    op.len = checkInt(mode, "mode");
     op.off = checkPosition(offset);
     op.addr = Number(checkPosition(length));
     op.map = () => undefined;
@@ -1236,9 +1247,9 @@ export class Uring {
   /** socket(2) (Linux ≥ 5.19). Resolves the fd. */
   socket(domain: number = AF_INET, type: number = SOCK_STREAM, protocol = 0, opts?: OpOptions): Promise<number> {
     const op = this.#newOp(IORING_OP_SOCKET, "socket");
-    op.fd = domain;
-    op.off = type | SOCK_CLOEXEC;
-    op.len = protocol;
+    op.fd = checkInt(domain, "domain", 0, 0x7fffffff);
+    op.off = checkInt(type, "type", 0, 0x7fffffff) | SOCK_CLOEXEC;
+    op.len = checkInt(protocol, "protocol", 0, 0x7fffffff);
     return this.#start(op, opts);
   }
 
@@ -1274,7 +1285,7 @@ export class Uring {
   listen(fd: number, backlog = 511, opts?: OpOptions): Promise<void> {
     const op = this.#newOp(IORING_OP_LISTEN, "listen");
     op.fd = checkFd(fd);
-    op.len = backlog;
+    op.len = checkInt(backlog, "backlog", 0, 0x7fffffff);
     op.map = () => undefined;
     return this.#start(op, opts);
   }
@@ -1337,14 +1348,14 @@ export class Uring {
   /** send(2). Resolves the bytes sent. */
   send(fd: number, buffer: ArrayBufferView, flags = 0, opts?: OpOptions): Promise<number> {
     const op = this.#rw(IORING_OP_SEND, "send", checkFd(fd), checkBuffer(buffer), 0);
-    op.opFlags = flags;
+    op.opFlags = checkInt(flags, "flags");
     return this.#start(op, opts);
   }
 
   /** recv(2) into `buffer`. Resolves the bytes received (0: the peer closed). */
   recv(fd: number, buffer: ArrayBufferView, flags = 0, opts?: OpOptions): Promise<number> {
     const op = this.#rw(IORING_OP_RECV, "recv", checkFd(fd), checkBuffer(buffer), 0);
-    op.opFlags = flags;
+    op.opFlags = checkInt(flags, "flags");
     return this.#start(op, opts);
   }
 
@@ -1436,7 +1447,7 @@ export class Uring {
   shutdown(fd: number, how = 2, opts?: OpOptions): Promise<void> {
     const op = this.#newOp(IORING_OP_SHUTDOWN, "shutdown");
     op.fd = checkFd(fd);
-    op.len = how;
+    op.len = checkInt(how, "how", 0, 2); // SHUT_RD, SHUT_WR, SHUT_RDWR
     op.map = () => undefined;
     return this.#start(op, opts);
   }

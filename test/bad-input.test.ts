@@ -595,6 +595,16 @@ const SWEEP: Record<string, Entry> = {
     c(".recv(fd, detached)", () => x.io.recv(3, detachedView())),
     c(".recvMany(fd, { bufferSize: -1 })", () => x.io.recvMany(3, { bufferSize: -1 }).next()),
     c(".shutdown(NaN)", () => x.io.shutdown(Number.NaN)),
+    // numeric arguments the kernel takes as they are: NaN would have been written as 0 and run
+    c(".send(fd, buf, NaN flags)", () => x.io.send(3, new Uint8Array(1), Number.NaN)),
+    c(".recv(fd, buf, -1 flags)", () => x.io.recv(3, new Uint8Array(1), -1)),
+    c(".fallocate(fd, 0, 1, NaN mode)", () => x.io.fallocate(0, 0, 1, Number.NaN)),
+    c(".openFd(path, 1.5)", () => x.io.openFd(x.regular, 1.5)),
+    c(".openFd(path, -1)", () => x.io.openFd(x.regular, -1)),
+    c(".socket(AF_INET, NaN)", () => x.io.socket(2, Number.NaN)),
+    c(".socket(AF_INET, 1, 0.5)", () => x.io.socket(2, 1, 0.5)),
+    c(".listen(fd, -1)", () => x.io.listen(3, -1)),
+    c(".shutdown(fd, 7)", () => x.io.shutdown(3, 7)),
     c(".link([{ op: 'bogus' }])", () => Promise.all(x.io.link([{ op: "bogus" } as never]) as Promise<unknown>[])),
     c(".link([{ op: 'read', fd: NaN, buffer }])", () => Promise.all(x.io.link([{ op: "read", fd: Number.NaN, buffer: new Uint8Array(1) }]) as Promise<unknown>[])),
     c(".enqueue(null, null)", () => x.io.enqueue(null as never, null as never)),
@@ -811,6 +821,32 @@ describe.skipIf(!!unavailable)("bad input", () => {
     expect(ctx.ring.submitAndWait(1)).toBe(1);
     ctx.ring.cqeSeen();
     expect(await ctx.io.nop()).toBe(0);
+  });
+
+  test("Uring: numeric flags, modes and socket arguments are checked before any SQE (NaN was written as 0)", () => {
+    // a synchronous throw naming the argument: the kernel never saw the call (with NaN as 0,
+    // send/recv would have run with no flags and socket() would have made a socket)
+    const cases: [() => unknown, string][] = [
+      [() => ctx.io.send(3, new Uint8Array(1), Number.NaN), '"flags"'],
+      [() => ctx.io.recv(3, new Uint8Array(1), 2 ** 32), '"flags"'],
+      [() => ctx.io.fallocate(0, 0, 1, Number.NaN), '"mode"'],
+      [() => ctx.io.openFd(ctx.regular, 1.5), '"flags"'],
+      [() => ctx.io.socket(2, 1, 0.5), '"protocol"'],
+      [() => ctx.io.socket(Number.NaN), '"domain"'],
+      [() => ctx.io.listen(3, -1), '"backlog"'],
+      [() => ctx.io.shutdown(3, 7), '"how"'],
+    ];
+    for (const [call, name] of cases) {
+      let err: unknown;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RangeError);
+      expect((err as Error).message).toContain(name);
+      expect((err as { code?: string }).code).toBe("ERR_OUT_OF_RANGE");
+    }
   });
 
   test("every method of IoUring, Uring and UringFile on a closed object: a clear error (enumerated)", async () => {
