@@ -24,7 +24,7 @@ import {
   IOSQE_FLAG_NAMES,
   OPCODE_NAMES,
 } from "./constants.ts";
-import { errnoName, invalidArgument } from "./errors.ts";
+import { errnoName, invalidArgument, UringError } from "./errors.ts";
 import { prepNop, prepRead } from "./prep.ts";
 import { IoUring, type RingCounters, type SharedRing } from "./ring.ts";
 import { syntheticPeerStep, syntheticRing } from "./synthetic-ring.ts";
@@ -604,7 +604,14 @@ export async function learn(o: LearnOptions, io: LearnIo = { stdin: process.stdi
     last = await interact(gen, io);
   }
   if (o.svg && last) {
-    writeFileSync(o.svg, renderSvg(last));
+    try {
+      writeFileSync(o.svg, renderSvg(last));
+    } catch (e) {
+      // a write that fails after the CLI's checks (ENOSPC, EACCES, EIO): a UringError naming the file
+      const errno = (e as { errno?: unknown }).errno;
+      if (typeof errno === "number") throw new UringError(errno, "write", { path: o.svg });
+      throw e;
+    }
     io.write(`wrote ${o.svg}\n`);
   }
   return 0;

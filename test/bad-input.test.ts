@@ -1034,6 +1034,15 @@ kernelTest("CLI: FILE values are file names: learn --svg=-1 and --svg=NaN write 
   });
 });
 
+kernelTest("CLI: learn --svg whose write fails after the checks (/dev/full: ENOSPC) exits 1 naming the file, not an exception out of main()", async () => {
+  const o = await outcome(() => runMain(["learn", "--scenario=nop", "--steps=1", "--svg=/dev/full"]));
+  expect(o.threw).toBe(false);
+  const r = o.value as { code: number; err: string };
+  expect(r.code).toBe(1);
+  expect(r.err).toContain("ENOSPC");
+  expect(r.err).toContain("/dev/full");
+});
+
 test("CLI: cp operands with NUL bytes are usage errors (exit 2), not an exception out of main()", async () => {
   for (const argv of [["cp", "a\0b", "/tmp/x"], ["cp", "/etc/hostname", "/tmp/a\0b"], ["cp", "-r", "/tmp/none\0", "/tmp/y"]]) {
     const o = await outcome(() => runMain(argv));
