@@ -177,6 +177,10 @@ class Copier {
   readonly #freeSlots: number[];
   /** Copied files, for verify. */
   readonly #copied: [string, string][] = [];
+  /** Staged directories renamed into place: [temporary path + "/", final path + "/"], to name their files for verify. */
+  readonly #unstaged: [string, string][] = [];
+  /** Staged directories being filled: temporary path → final path (errors name the final one). */
+  readonly #stages = new Map<string, string>();
   readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason, COPY_ABORTED));
   readonly #uid = process.getuid?.() ?? -1;
   /** Whether regular files may go through the small-file engine: not on a caller's ring, and no metadata it cannot set. */
@@ -223,6 +227,12 @@ class Copier {
   #record(e: unknown, path: string, dest?: string): void {
     if (e instanceof Stop) throw e;
     if (this.#fatal) throw new Stop();
+    if (this.#stages.size > 0) {
+      // name what failed by its final path, not the staged directory's temporary one
+      e = this.#finalNames(e);
+      path = this.#finalPath(path);
+      if (dest !== undefined) dest = this.#finalPath(dest);
+    }
     const err = asCopyError(e, path, dest);
     if (this.o.continueOnError && err.code !== "ABORT_ERR") {
       this.summary.errors.push(err);
@@ -230,6 +240,26 @@ class Copier {
     }
     this.#fail(e instanceof Error ? e : new Error(String(e)), err);
     throw new Stop();
+  }
+
+  /** `p` with a staged directory's temporary path replaced by its final one. */
+  #finalPath(p: string): string {
+    for (const [stage, dst] of this.#stages) {
+      if (p === stage) return dst;
+      if (p.startsWith(stage) && p[stage.length] === "/") return dst + p.slice(stage.length);
+    }
+    return p;
+  }
+
+  /** A UringError naming a path inside a staged directory, renamed after its final path. */
+  #finalNames(e: unknown): unknown {
+    if (!(e instanceof UringError)) return e;
+    const path = e.path === undefined ? undefined : this.#finalPath(e.path);
+    const dest = e.dest === undefined ? undefined : this.#finalPath(e.dest);
+    if (path === e.path && dest === e.dest) return e;
+    const at = e.message.indexOf("\n  ");
+    const advice = at >= 0 ? e.message.slice(at + 3) : undefined;
+    return new UringError(e.errno, e.syscall, { path, dest, advice });
   }
 
   #fail(e: unknown, err?: CopyError): void {
@@ -293,8 +323,11 @@ class Copier {
 
   // ---------------------------------------------------------------- entries
 
-  /** Copy whatever `src` is to `dst`. `st` is its (l)stat if known. */
-  async entry(src: string, dst: string, st?: UringStats): Promise<void> {
+  /**
+   * Copy whatever `src` is to `dst`. `st` is its (l)stat if known. `staged`: `dst` lies inside a
+   * directory this copy created under a temporary name (see dir()).
+   */
+  async entry(src: string, dst: string, st?: UringStats, staged = false): Promise<void> {
     // The walk is over when every entry has been stat'ed and every directory listed.
     this.#pendingScan++;
     let scanned = false;
@@ -306,7 +339,7 @@ class Copier {
     try {
       this.#check();
       st ??= this.o.dereference ? await this.io.stat(src) : await this.io.lstat(src);
-      if (st.isDirectory()) return await this.dir(src, dst, st, doneScanning);
+      if (st.isDirectory()) return await this.dir(src, dst, st, doneScanning, staged);
       doneScanning();
       if (st.isFile()) {
         this.#totalFiles++;
@@ -324,15 +357,56 @@ class Copier {
     }
   }
 
-  async dir(src: string, dst: string, st: UringStats, listed: () => void): Promise<void> {
+  /**
+   * Copy a directory. A directory this copy creates outside any staged one is staged: made as
+   * `.NAME.bun-uring-PID-N.tmp` beside its final name, filled — its files written under their
+   * final names, since no final path reaches them yet — and renamed into place (RENAME_NOREPLACE)
+   * once everything in it is settled. A directory that exists already is merged into, each file
+   * through a temporary name of its own. Either way no final path ever shows a partial file.
+   */
+  async dir(src: string, dst: string, st: UringStats, listed: () => void, staged = false): Promise<void> {
     let created = true;
-    try {
+    /** The temporary name this directory is being filled under, if it is the top of a staged tree. */
+    let stage: string | null = null;
+    if (!staged && !(await this.#exists(dst))) {
+      stage = this.#tmpName(dst);
+      this.#stages.set(stage, dst);
       // rwx for us while filling it; the final mode is applied after its contents
-      await this.io.mkdir(dst, { mode: 0o700 });
-    } catch (e) {
-      if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
-      created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
+      await this.io.mkdir(stage, { mode: 0o700 });
+    } else {
+      try {
+        await this.io.mkdir(dst, { mode: 0o700 });
+      } catch (e) {
+        if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
+        created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
+      }
     }
+    try {
+      await this.#fillDir(src, stage ?? dst, st, listed, created, stage !== null || staged);
+    } finally {
+      // Renamed into place even after an error: it holds complete files only (a failed file's
+      // partial data is unlinked before it settles), as a merged directory would.
+      if (stage !== null) await this.#unstage(stage, dst);
+    }
+  }
+
+  /** Rename a staged directory into place; if `dst` appeared meanwhile, leave it and say where the copy is. */
+  async #unstage(stage: string, dst: string): Promise<void> {
+    this.#stages.delete(stage);
+    try {
+      await this.io.rename(stage, dst, { noReplace: true });
+    } catch (e) {
+      const err = e as UringError;
+      throw new UringError(err.errno ?? -EIO, "rename", {
+        path: stage,
+        dest: dst,
+        advice: err.code === "EEXIST" ? `'${dst}' appeared during the copy; the copied tree is left at '${stage}'` : undefined,
+      });
+    }
+    this.#unstaged.push([`${stage}/`, `${dst}/`]);
+  }
+
+  async #fillDir(src: string, dst: string, st: UringStats, listed: () => void, created: boolean, staged: boolean): Promise<void> {
     this.summary.dirs++;
     let entries: Dirent[];
     try {
@@ -346,9 +420,9 @@ class Copier {
     let regular: string[] | null = null;
     for (const d of entries) {
       if (this.#engineOk && d.isFile()) (regular ??= []).push(d.name);
-      else children.push(this.entry(join(src, d.name), join(dst, d.name)));
+      else children.push(this.entry(join(src, d.name), join(dst, d.name), undefined, staged));
     }
-    if (regular) children.push(this.#engineBatch(src, dst, regular));
+    if (regular) children.push(this.#engineBatch(src, dst, regular, staged));
     listed(); // every child is counted by now
     // wait for every child, failed or not, before anything else happens to this directory
     const settled = await Promise.allSettled(children);
@@ -358,7 +432,7 @@ class Copier {
   }
 
   /** One directory's regular files through the engine (lib/copy-engine.ts); what it hands back, through entry(). */
-  async #engineBatch(src: string, dst: string, names: string[]): Promise<void> {
+  async #engineBatch(src: string, dst: string, names: string[], staged: boolean): Promise<void> {
     this.#totalFiles += names.length;
     const retry: number[] = [];
     this.#check();
@@ -379,7 +453,7 @@ class Copier {
       await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
       this.#totalFiles -= names.length;
       this.#check();
-      await settleAll(names.map((name) => this.entry(join(src, name), join(dst, name))));
+      await settleAll(names.map((name) => this.entry(join(src, name), join(dst, name), undefined, staged)));
       return;
     }
     const engine = this.#engine;
@@ -390,6 +464,7 @@ class Copier {
           dstDir: dst,
           srcFd: sfd,
           dstFd: dfd,
+          staged,
           names,
           left: 0,
           next: 0,
@@ -407,7 +482,7 @@ class Copier {
       return;
     }
     this.#check();
-    await settleAll(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!))));
+    await settleAll(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!), undefined, staged)));
   }
 
   /** The engine's view of this copy (see EngineHost). */
@@ -885,7 +960,10 @@ class Copier {
   // ---------------------------------------------------------------- verify and finish
 
   async verify(): Promise<void> {
-    for (const [src, dst] of this.#copied) {
+    for (const [src, copied] of this.#copied) {
+      // a file copied into a staged directory is named here by the directory's temporary path
+      const moved = this.#unstaged.find(([from]) => copied.startsWith(from));
+      const dst = moved ? moved[1] + copied.slice(moved[0].length) : copied;
       this.#check();
       const [a, b] = await Promise.all([this.#hash(src), this.#hash(dst)]);
       if (a !== b) {
