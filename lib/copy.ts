@@ -168,6 +168,7 @@ class Copier {
   readonly #tmps = new Set<string>();
   /** Buffers for blocks in flight, and who waits for one. */
   readonly #buffers: Uint8Array[] = [];
+  #buffersMade = 0;
   readonly #bufferWaiters: ((b: Uint8Array) => void)[] = [];
   #filesActive = 0;
   readonly #fileWaiters: (() => void)[] = [];
@@ -189,7 +190,8 @@ class Copier {
   #engine: CopyEngine | null = null;
 
   constructor(options: CopyOptions | undefined) {
-    const p = parseOptions(CopyOptionsSchema, options, "options");
+    // no options: nothing to validate (zod's first parse costs ~3 ms in a cold process)
+    const p: z.output<typeof CopyOptionsSchema> = options === undefined ? {} : parseOptions(CopyOptionsSchema, options, "options");
     const preserve = new Set<PreserveItem>(
       p.preserve === true ? ["mode", "timestamps", "ownership", "links"] : Array.isArray(p.preserve) ? p.preserve : [],
     );
@@ -214,7 +216,7 @@ class Copier {
     this.#host = this.#makeHost();
     this.io = p.uring ?? copyRing();
     this.#freeSlots = slotPool(this.io);
-    for (let k = 0; k < this.o.queueDepth; k++) this.#buffers.push(new Uint8Array(this.o.blockSize));
+    // block buffers are made when first needed (#takeBuffer): a tree of small files never needs one
     if (this.o.signal) {
       if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason, COPY_ABORTED);
       else this.o.signal.addEventListener("abort", this.#abortListener, { once: true });
@@ -294,6 +296,10 @@ class Copier {
   async #takeBuffer(): Promise<Uint8Array> {
     const b = this.#buffers.pop();
     if (b) return b;
+    if (this.#buffersMade < this.o.queueDepth) {
+      this.#buffersMade++;
+      return new Uint8Array(this.o.blockSize);
+    }
     return new Promise((resolve) => this.#bufferWaiters.push(resolve));
   }
 
