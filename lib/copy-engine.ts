@@ -2,21 +2,30 @@
  * The small-file engine behind copyTree: regular files up to 64 KiB, many at once, on a raw
  * IoUring of its own, driven by one tight loop — no Promise, closure or Op object per step.
  *
- * Per file, two submissions, both relative to the open source and destination directories:
+ * Per file, relative to the open source and destination directories:
  *
- * 1. statx(name) — size and mode (the walk's d_type only says "regular file");
- * 2. one linked chain on two fixed-file slots, flagged IOSQE_ASYNC so a single io-wq worker
- *    runs all of it back to back (the O_CREAT open and renameat always go to io-wq anyway; a
- *    chain started there continues there, with no hand-off back to this thread between steps):
- *    openat(name) → read → close → openat(tmp, O_CREAT|O_EXCL) → write → [fsync] → close →
- *    renameat(tmp, name). Every step but the rename is IOSQE_CQE_SKIP_SUCCESS: a file that
- *    copies cleanly posts one CQE (the rename's); a failing step posts its error, and the kernel
- *    cancels the steps after it without posting theirs — either way one CQE ends the chain.
+ * 1. statx(name), synchronously — size and mode (the walk's d_type only says "regular file");
+ *    through io_uring it always runs on an io-wq worker, one more hand-off and CQE per file;
+ * 2. one linked chain on two fixed-file slots: openat(name) → read → close →
+ *    openat(dest, O_CREAT|O_EXCL) → write → [fsync] → close [→ renameat(tmp, name)]. The head is
+ *    issued inline (an open without O_CREAT resolves from the dentry cache, LOOKUP_CACHED); the
+ *    steps that block — the O_CREAT open, on tmpfs the read and the write — go to io-wq. Every
+ *    step but the last is IOSQE_CQE_SKIP_SUCCESS: a file that copies cleanly posts one CQE; a
+ *    failing step posts its error, and the kernel cancels the steps after it without posting
+ *    theirs — either way one CQE ends the chain.
  *
- * The guarantee is copy.ts's: the data is written under `.NAME.bun-uring-PID-N.tmp` in the
- * destination directory and renamed into place only when complete (RENAME_NOREPLACE with
- * noClobber), so SIGKILL never leaves a partial file under a final name; a failed chain's
- * temporary file is unlinked (and its slots closed) before the file counts as settled.
+ * The guarantee is copy.ts's. In a directory that existed, `dest` is `.NAME.bun-uring-PID-N.tmp`
+ * and the chain ends with renameat into place (RENAME_NOREPLACE with noClobber). In a staged
+ * directory (one this copy created under a temporary name, renamed into place when complete;
+ * see copy.ts dir()) no final path reaches the file yet: `dest` is the file's own name and the
+ * close ends the chain. Either way SIGKILL never leaves a partial file under a final path; a
+ * failed chain's file is unlinked (and its slots closed) before the file counts as settled.
+ *
+ * The ring is SINGLE_ISSUER|DEFER_TASKRUN: completions from io-wq are batched as task work on
+ * this thread and run when it enters to wait. Measured on the 10,000 × 4 KiB tree, and the floor
+ * of this design (test/bench/copy.bench.ts, README): the same chain driven from C with liburing
+ * takes ~105 ms on tmpfs against cp -r's ~80 ms — ~16 µs of CPU per file in io_uring against ~7 µs
+ * for plain syscalls — so the engine's aim is to add as little as possible on top of that.
  *
  * State lives in typed arrays indexed by slot (a file in flight); user_data is slot × 16 + step.
  * Paths are encoded once into a per-slot arena (name, then the temporary name). A file the engine

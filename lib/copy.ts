@@ -1,21 +1,24 @@
 /**
  * copyFile / copyTree: file copies through io_uring that never leave a torn file.
  *
- * - Every file is written under a temporary name in its destination directory
- *   (`.NAME.bun-uring-PID-N.tmp`, created O_EXCL) and renamed into place only
- *   when complete (after fsync with `fsync: true`): a crash or SIGKILL can leave
- *   a temporary file behind, never a partial file under a final name. On error
- *   the temporary file is removed.
+ * - No final path ever shows a partial file. A file copied into a directory that
+ *   exists is written under a temporary name beside it (`.NAME.bun-uring-PID-N.tmp`,
+ *   created O_EXCL) and renamed into place only when complete (after fsync with
+ *   `fsync: true`). A directory copyTree creates is staged (see dir()): the top-most
+ *   one is made under such a temporary name, its files are written under their final
+ *   names inside it, and it is renamed into place once everything in it has settled.
+ *   A crash or SIGKILL can leave temporary files and a staged tree behind, never a
+ *   partial file under a final path. On error a partly written file is removed.
  * - In a tree, each directory's regular files up to 64 KiB go to the small-file
- *   engine (lib/copy-engine.ts: its own raw ring, statx then one linked chain per
- *   file, no Promise per step), which hands back what it cannot take as it is.
+ *   engine (lib/copy-engine.ts: its own raw ring, a synchronous statx then one
+ *   linked chain per file, no Promise per step), which hands back what it cannot take as it is.
  *   Everything else — and every file when the options need metadata a chain
  *   cannot set, or the caller gave a `uring` — takes the general path here: data
  *   in `blockSize` blocks, up to `queueDepth` blocks in flight over all files;
  *   many files are in flight at once, and the walk's statx, the
  *   openat/mkdirat/renameat/close and the data go through one ring, batched
  *   into few io_uring_enter calls. Directory listing (getdents) has no io_uring
- *   operation: it is the one synchronous step.
+ *   operation and is synchronous, as is the engine's statx.
  * - What `cp -r` / `cp -a` users rely on: directories, symlinks as symlinks
  *   (followed with `dereference`), modes (umask applies unless `preserve`),
  *   timestamps and ownership (`preserve`), sparse files stay sparse
