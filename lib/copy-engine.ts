@@ -483,10 +483,6 @@ export class CopyEngine {
 
   #complete(s: number, step: number, res: number): void {
     const phase = this.#phase[s]!;
-    if (step === STATX) {
-      if (phase === P_STAT) this.#afterStatx(s, res);
-      return;
-    }
     if (step === CLEANUP) {
       if (phase === P_CLEAN && --this.#steps[s]! === 0) this.#release(s);
       return;
