@@ -26,12 +26,27 @@
  *   empty files and directories; FIFOs, sockets and devices are skipped with a
  *   warning; a directory is never copied into itself.
  */
-import { type Dirent, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { type Dirent, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
-import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
+import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, statxSync, utimensat } from "../ffi/syscalls.ts";
+import {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  IORING_OP_READ,
+  IORING_OP_WRITE,
+  IOSQE_FIXED_FILE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_RDONLY,
+  O_WRONLY,
+  STATX_BASIC_STATS,
+  STATX_BTIME,
+} from "./constants.ts";
 import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
@@ -39,7 +54,7 @@ import { parseOptions } from "./options.ts";
 import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw, prepSplice } from "./prep.ts";
 import type { Sqe } from "./sqe.ts";
 import { setU64 } from "./sqe.ts";
-import type { UringStats } from "./stats.ts";
+import { parseStatx, type UringStats } from "./stats.ts";
 import { Uring } from "./uring.ts";
 
 const SEEK_DATA = 3;
@@ -189,6 +204,13 @@ class Copier {
   readonly #uid = process.getuid?.() ?? -1;
   /** Whether regular files may go through the small-file engine: not on a caller's ring, and no metadata it cannot set. */
   #engineOk: boolean;
+  /**
+   * Directory-level steps of the walk (statx of a subdirectory, mkdir, the O_PATH opens for the
+   * engine, the final fchmod) as direct syscalls rather than ring round trips through the event
+   * loop: each takes microseconds, and the first file cannot start before a chain of them is done.
+   * Not on a caller's `uring`, where every step stays on that ring.
+   */
+  readonly #walkSync: boolean;
   readonly #host: EngineHost;
   #engine: CopyEngine | null = null;
 
@@ -216,6 +238,7 @@ class Copier {
     };
     if (this.o.noClobber && this.o.force) throw invalidArgument("options", "noClobber and force exclude each other.");
     this.#engineOk = !p.uring && !preserve.has("ownership") && !preserve.has("timestamps");
+    this.#walkSync = !p.uring;
     this.#host = this.#makeHost();
     this.io = p.uring ?? copyRing();
     this.#freeSlots = slotPool(this.io);
@@ -377,14 +400,14 @@ class Copier {
     let created = true;
     /** The temporary name this directory is being filled under, if it is the top of a staged tree. */
     let stage: string | null = null;
-    if (!staged && !(await this.#exists(dst))) {
+    if (!staged && !(this.#walkSync ? lstatNow(dst, true) : await this.#exists(dst))) {
       stage = this.#tmpName(dst);
       this.#stages.set(stage, dst);
       // rwx for us while filling it; the final mode is applied after its contents
-      await this.io.mkdir(stage, { mode: 0o700 });
+      await this.#mkdir(stage);
     } else {
       try {
-        await this.io.mkdir(dst, { mode: 0o700 });
+        await this.#mkdir(dst);
       } catch (e) {
         if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
         created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
@@ -397,6 +420,12 @@ class Copier {
       // partial data is unlinked before it settles), as a merged directory would.
       if (stage !== null) await this.#unstage(stage, dst);
     }
+  }
+
+  /** mkdir(path, 0o700): rwx for us while filling it (the final mode is applied after its contents). */
+  async #mkdir(path: string): Promise<void> {
+    if (this.#walkSync) mkdirNow(path, 0o700);
+    else await this.io.mkdir(path, { mode: 0o700 });
   }
 
   /** Rename a staged directory into place; if `dst` appeared meanwhile, leave it and say where the copy is. */
@@ -429,6 +458,7 @@ class Copier {
     let regular: string[] | null = null;
     for (const d of entries) {
       if (this.#engineOk && d.isFile()) (regular ??= []).push(d.name);
+      else if (this.#walkSync && d.isDirectory()) children.push(this.#subdir(join(src, d.name), join(dst, d.name), staged));
       else children.push(this.entry(join(src, d.name), join(dst, d.name), undefined, staged));
     }
     if (regular) children.push(this.#engineBatch(src, dst, regular, staged));
@@ -440,14 +470,33 @@ class Copier {
     if (created || this.o.preserve.size > 0) await this.#applyDirMeta(dst, st);
   }
 
+  /** A subdirectory found by the listing: its statx now, synchronously (no hop through the ring per directory). */
+  #subdir(src: string, dst: string, staged: boolean): Promise<void> {
+    let st: UringStats | undefined;
+    try {
+      st = this.o.dereference ? undefined : (lstatNow(src, false) as UringStats);
+    } catch {
+      st = undefined; // entry() stats it again and reports the error its own way
+    }
+    return this.entry(src, dst, st, staged);
+  }
+
   /** One directory's regular files through the engine (lib/copy-engine.ts); what it hands back, through entry(). */
   async #engineBatch(src: string, dst: string, names: string[], staged: boolean): Promise<void> {
     this.#totalFiles += names.length;
     const retry: number[] = [];
     this.#check();
     // O_PATH: a handle for the *at() calls only, which needs no read permission on the directory
-    const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
-    const [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+    let sfd: number;
+    let dfd: number;
+    if (this.#walkSync) {
+      // a directory that cannot be held open sends its files the general way, which reports why
+      sfd = openOr(src, O_PATH | O_DIRECTORY);
+      dfd = openOr(dst, O_PATH | O_DIRECTORY);
+    } else {
+      const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
+      [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+    }
     if (sfd >= 0 && dfd >= 0 && !this.#engine) {
       try {
         this.#engine = takeEngine(this.o.filesInFlight);
@@ -459,7 +508,7 @@ class Copier {
     }
     if (sfd < 0 || dfd < 0 || !this.#engine) {
       // cannot hold the directories open (or no engine): every file goes the general way, which reports its own error
-      await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
+      await this.#closeDirFds(sfd, dfd);
       this.#totalFiles -= names.length;
       this.#check();
       await settleAll(names.map((name) => this.entry(join(src, name), join(dst, name), undefined, staged)));
@@ -483,7 +532,7 @@ class Copier {
         };
         await engine.copy(this.#host, batch);
       } finally {
-        await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
+        await this.#closeDirFds(sfd, dfd);
       }
     } catch (e) {
       // the engine's ring failed (io_uring_enter refused): fatal, like a failure of the shared ring
@@ -492,6 +541,13 @@ class Copier {
     }
     this.#check();
     await settleAll(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!), undefined, staged)));
+  }
+
+  async #closeDirFds(sfd: number, dfd: number): Promise<void> {
+    if (this.#walkSync) {
+      if (sfd >= 0) closeFd(sfd);
+      if (dfd >= 0) closeFd(dfd);
+    } else await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
   }
 
   /** The engine's view of this copy (see EngineHost). */
@@ -534,7 +590,7 @@ class Copier {
 
   async #applyDirMeta(dst: string, st: UringStats): Promise<void> {
     const p = this.o.preserve;
-    const fd = await this.io.openFd(dst, O_RDONLY | 0o200000 /* O_DIRECTORY */);
+    const fd = this.#walkSync ? openNow(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : await this.io.openFd(dst, O_RDONLY | O_DIRECTORY);
     try {
       if (p.has("ownership") && this.#uid === 0) checkSync(fchown(fd, st.uid, st.gid), "fchown", dst);
       // like cp: the source's mode, less the umask unless preserve mode
@@ -542,7 +598,8 @@ class Copier {
       checkSync(fchmod(fd, mode), "fchmod", dst);
       if (p.has("timestamps")) checkSync(futimens(fd, timesOf(st)), "futimens", dst);
     } finally {
-      await this.io.closeFd(fd);
+      if (this.#walkSync) closeFd(fd);
+      else await this.io.closeFd(fd);
     }
   }
 
@@ -1212,6 +1269,50 @@ function checkSync(r: number, syscall: string, path: string): void {
 /** An error about the temporary file, told about the destination the user named. */
 function destError(e: unknown, dst: string): unknown {
   return e instanceof UringError ? new UringError(e.errno, e.syscall, { path: dst }) : e;
+}
+
+/** mkdir(2) now; a UringError naming the path on failure. */
+function mkdirNow(path: string, mode: number): void {
+  try {
+    mkdirSync(path, { mode });
+  } catch (e) {
+    throw toUringError(e, "mkdir", path);
+  }
+}
+
+/** open(2) now; a UringError naming the path on failure. */
+function openNow(path: string, flags: number): number {
+  try {
+    return openSync(path, flags | O_CLOEXEC);
+  } catch (e) {
+    throw toUringError(e, "open", path);
+  }
+}
+
+/** open(2) now, or -1. */
+function openOr(path: string, flags: number): number {
+  try {
+    return openSync(path, flags | O_CLOEXEC);
+  } catch {
+    return -1;
+  }
+}
+
+const statxBuf = new Uint8Array(256);
+const statxAddr = addressOf(statxBuf);
+
+/**
+ * lstat now (statx(2), the same fields as Uring's lstat()). `existence`: answer whether `path`
+ * exists (false for ENOENT) instead of returning its stats.
+ */
+function lstatNow(path: string, existence: true): boolean;
+function lstatNow(path: string, existence: false): UringStats;
+function lstatNow(path: string, existence: boolean): UringStats | boolean {
+  const bytes = Buffer.from(`${path}\0`);
+  const r = statxSync(AT_FDCWD, addressOf(bytes), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, statxAddr);
+  if (existence && r === -ERRNO.ENOENT) return false;
+  if (r < 0) throw new UringError(r, "lstat", { path });
+  return existence ? true : parseStatx(statxBuf);
 }
 
 function toUringError(e: unknown, syscall: string, path: string): unknown {
