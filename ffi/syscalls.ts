@@ -22,6 +22,7 @@ import {
   c_utimensat,
   c_setsockopt,
   c_statx,
+  c_renameat2,
   close,
   errno,
   eventfd,
@@ -172,5 +173,11 @@ export function epollCreate1(): number {
  */
 export function statxSync(dirfd: number, path: Addr, flags: number, mask: number, buf: Addr): number {
   const r = c_statx(dirfd, asPtr(path), flags, mask, asPtr(buf));
+  return r < 0 ? -errno() : r;
+}
+
+/** renameat2(2) (RENAME_NOREPLACE = 1, …): 0 or -errno. Both paths are NUL-terminated strings at those addresses. */
+export function renameat2Sync(olddirfd: number, oldpath: Addr, newdirfd: number, newpath: Addr, flags: number): number {
+  const r = c_renameat2(olddirfd, asPtr(oldpath), newdirfd, asPtr(newpath), flags);
   return r < 0 ? -errno() : r;
 }
