@@ -30,7 +30,7 @@ import { type Dirent, mkdirSync, openSync, readdirSync, readlinkSync, realpathSy
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, statxSync, utimensat } from "../ffi/syscalls.ts";
+import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, renameat2Sync, statxSync, utimensat } from "../ffi/syscalls.ts";
 import {
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
@@ -154,7 +154,8 @@ class Stop extends Error {}
 
 /** The shared engine behind copyFile and copyTree. */
 class Copier {
-  readonly io: Uring;
+  /** The caller's ring (options.uring), else the process's copy ring, made on first use (see `io`). */
+  #io: Uring | null;
   readonly o: Required<Omit<CopyOptions, "onProgress" | "onWarning" | "signal" | "uring" | "preserve">> & {
     preserve: Set<PreserveItem>;
     onProgress?: (p: CopyProgress) => void;
@@ -193,7 +194,7 @@ class Copier {
   /** dev:ino → the destination of the first copy, for preserve links. */
   readonly #links = new Map<string, Promise<string | null>>();
   /** Free fixed-file slots for the small-file chains, shared by every copy on this ring (empty: no table). */
-  readonly #freeSlots: number[];
+  #slots: number[] | null = null;
   /** Copied files, for verify. */
   readonly #copied: [string, string][] = [];
   /** Staged directories renamed into place: [temporary path + "/", final path + "/"], to name their files for verify. */
@@ -240,13 +241,24 @@ class Copier {
     this.#engineOk = !p.uring && !preserve.has("ownership") && !preserve.has("timestamps");
     this.#walkSync = !p.uring;
     this.#host = this.#makeHost();
-    this.io = p.uring ?? copyRing();
-    this.#freeSlots = slotPool(this.io);
+    // the shared Promise-tier ring is made when something first needs it (see `io`): a tree of
+    // small files on the engine, walked with direct syscalls, may never (~5 ms cold)
+    this.#io = p.uring ?? null;
     // block buffers are made when first needed (#takeBuffer): a tree of small files never needs one
     if (this.o.signal) {
       if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason, COPY_ABORTED);
       else this.o.signal.addEventListener("abort", this.#abortListener, { once: true });
     }
+  }
+
+  /** The ring the general path, the walk's async steps and verify run on. */
+  get io(): Uring {
+    return (this.#io ??= copyRing());
+  }
+
+  /** Free fixed-file slots of `io` for small files' chains on the general path. */
+  get #freeSlots(): number[] {
+    return (this.#slots ??= slotPool(this.io));
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -370,7 +382,7 @@ class Copier {
     };
     try {
       this.#check();
-      st ??= this.o.dereference ? await this.io.stat(src) : await this.io.lstat(src);
+      st ??= this.o.dereference ? await this.io.stat(src) : this.#walkSync ? lstatNow(src, false) : await this.io.lstat(src);
       if (st.isDirectory()) return await this.dir(src, dst, st, doneScanning, staged);
       doneScanning();
       if (st.isFile()) {
@@ -422,6 +434,15 @@ class Copier {
     }
   }
 
+  /** lstat of the root, or null if it cannot be stat'ed (entry() reports why). */
+  async lstatOrNull(path: string): Promise<UringStats | null> {
+    try {
+      return this.#walkSync ? lstatNow(path, false) : await this.io.lstat(path);
+    } catch {
+      return null;
+    }
+  }
+
   /** mkdir(path, 0o700): rwx for us while filling it (the final mode is applied after its contents). */
   async #mkdir(path: string): Promise<void> {
     if (this.#walkSync) mkdirNow(path, 0o700);
@@ -432,7 +453,8 @@ class Copier {
   async #unstage(stage: string, dst: string): Promise<void> {
     this.#stages.delete(stage);
     try {
-      await this.io.rename(stage, dst, { noReplace: true });
+      if (this.#walkSync) renameNow(stage, dst, 1 /* RENAME_NOREPLACE */);
+      else await this.io.rename(stage, dst, { noReplace: true });
     } catch (e) {
       const err = e as UringError;
       throw new UringError(err.errno ?? -EIO, "rename", {
@@ -1168,13 +1190,14 @@ export async function copyTree(src: string, dst: string, options?: CopyOptions):
   const c = new Copier(options);
   return c.run(async () => {
     // a symlink copied as a link creates only a link: no recursion into itself is possible
-    if (!c.o.dereference && (await c.io.lstat(src).catch(() => null))?.isSymbolicLink()) return c.entry(src, dst);
+    const st = c.o.dereference ? null : await c.lstatOrNull(src);
+    if (st?.isSymbolicLink()) return c.entry(src, dst, st);
     const srcReal = realpathOr(src);
     const dstReal = join(realpathOr(dirname(resolve(dst))), basename(resolve(dst)));
     if (dstReal === srcReal || dstReal.startsWith(`${srcReal}/`)) {
       throw new UringError(-EINVAL, "copyTree", { path: src, dest: dst, advice: "cannot copy a directory into itself" });
     }
-    await c.entry(src, dst);
+    await c.entry(src, dst, st ?? undefined);
   });
 }
 
@@ -1287,6 +1310,14 @@ function openNow(path: string, flags: number): number {
   } catch (e) {
     throw toUringError(e, "open", path);
   }
+}
+
+/** renameat2(2) now; a UringError naming both paths on failure. */
+function renameNow(from: string, to: string, flags: number): void {
+  const a = Buffer.from(`${from}\0`);
+  const b = Buffer.from(`${to}\0`);
+  const r = renameat2Sync(AT_FDCWD, addressOf(a), AT_FDCWD, addressOf(b), flags);
+  if (r < 0) throw new UringError(r, "rename", { path: from, dest: to });
 }
 
 /** open(2) now, or -1. */
