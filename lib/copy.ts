@@ -18,7 +18,11 @@
  *   many files are in flight at once, and the walk's statx, the
  *   openat/mkdirat/renameat/close and the data go through one ring, batched
  *   into few io_uring_enter calls. Directory listing (getdents) has no io_uring
- *   operation and is synchronous, as is the engine's statx.
+ *   operation and is synchronous, as is the engine's statx; so are the walk's
+ *   directory-level steps (a subdirectory's statx, mkdir, the engine's O_PATH
+ *   opens, the final fchmod, a staged tree's rename) unless the caller gave a
+ *   `uring`: microseconds each as syscalls, where a ring round trip through the
+ *   event loop costs more and the first file waits for a chain of them.
  * - What `cp -r` / `cp -a` users rely on: directories, symlinks as symlinks
  *   (followed with `dereference`), modes (umask applies unless `preserve`),
  *   timestamps and ownership (`preserve`), sparse files stay sparse
