@@ -416,8 +416,10 @@ class Copier {
     let created = true;
     /** The temporary name this directory is being filled under, if it is the top of a staged tree. */
     let stage: string | null = null;
-    if (!staged && !(this.#walkSync ? lstatNow(dst, true) : await this.#exists(dst))) {
-      stage = this.#tmpName(dst);
+    // (a name so long that its temporary name would pass NAME_MAX is made in place, unstaged)
+    const tmp = staged ? "" : this.#tmpName(dst);
+    if (!staged && Buffer.byteLength(basename(tmp)) <= 255 && !(this.#walkSync ? lstatNow(dst, true) : await this.#exists(dst))) {
+      stage = tmp;
       this.#stages.set(stage, dst);
       // rwx for us while filling it; the final mode is applied after its contents
       await this.#mkdir(stage);

@@ -316,6 +316,18 @@ describeKernel("copyTree's small-file engine", () => {
     expect(manifest(join(parent, stage[0]!))).toEqual(manifest(src));
   });
 
+  test("a destination whose temporary name would pass NAME_MAX (255 bytes) is made in place, unstaged, and copied whole", async () => {
+    const src = fresh("longname");
+    makeTree(src, 1, 20, 23);
+    const parent = fresh("longname-out");
+    mkdirSync(parent);
+    const dst = join(parent, "n".repeat(240));
+    const s = await copyTree(src, dst);
+    expect(s.errors).toEqual([]);
+    expect(manifest(dst)).toEqual(manifest(src));
+    expect(leftovers(parent)).toEqual([]);
+  });
+
   test("verify on a staged copy checks the files at their final paths", async () => {
     const src = fresh("verify-staged");
     makeTree(src, 2, 30, 19);
