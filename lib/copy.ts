@@ -1117,7 +1117,12 @@ class Copier {
         giveEngine(this.#engine);
         this.#engine = null;
       }
-      for (const tmp of [...this.#tmps]) await this.#removeTmp(tmp);
+      for (const tmp of [...this.#tmps]) {
+        // one left inside a staged directory that was renamed into place since: it is there now
+        const moved = this.#unstaged.find(([from]) => tmp.startsWith(from));
+        this.#tmps.delete(tmp);
+        await this.#removeTmp(moved ? moved[1] + tmp.slice(moved[0].length) : tmp);
+      }
       this.summary.seconds = (performance.now() - this.#t0) / 1000;
       this.#scanning = false;
       this.#progress(true);
