@@ -216,6 +216,26 @@ describeKernel("copyTree's small-file engine", () => {
     });
   });
 
+  mountTest("small files into a full tmpfs with continueOnError: the staged tree is renamed into place holding whole files only, each failure listed by its final path", async () => {
+    const src = fresh("fullcont");
+    mkdirSync(src);
+    for (let k = 0; k < 400; k++) writeFileSync(join(src, `f${k}`), new Uint8Array(8192).fill(k & 255));
+    await withTmpfs("size=1m", async (mnt) => {
+      const dst = join(mnt, "t");
+      const s = await copyTree(src, dst, { continueOnError: true });
+      expect(s.errors.length).toBeGreaterThan(0);
+      for (const e of s.errors) {
+        expect(e.code).toBe("ENOSPC");
+        expect(String(e.message)).toContain(`'${dst}/f`);
+      }
+      expect(readdirSync(mnt)).toEqual(["t"]);
+      expect(leftovers(mnt)).toEqual([]);
+      const whole = expectNothingPartial(src, dst);
+      expect(whole).toBe(s.files);
+      expect(whole + s.errors.length).toBe(400);
+    });
+  });
+
   test("abort mid-tree: AbortError, no temp files, every file present is whole", async () => {
     const src = fresh("abort");
     makeTree(src, 10, 200, 9);
