@@ -67,6 +67,10 @@ const lib = dlopen("libc.so.6", {
   setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   /** int epoll_create1(int flags); */
   epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
+  /** int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf); — glibc ≥ 2.28 */
+  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+  /** int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags); — glibc ≥ 2.28 */
+  renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
 });
 
 const syscallPtr = (lib.symbols.syscall as unknown as { ptr?: Pointer }).ptr;
@@ -110,7 +114,7 @@ export const sys_io_uring_register = CFunction({
 });
 
 export const { mmap, munmap, close, eventfd, strerror, getrlimit, setrlimit } = lib.symbols;
-export const { epoll_create1: c_epoll_create1 } = lib.symbols;
+export const { epoll_create1: c_epoll_create1, statx: c_statx, renameat2: c_renameat2 } = lib.symbols;
 const { setsockopt: c_setsockopt, getsockname: c_getsockname, lseek: c_lseek, fchmod: c_fchmod, fchownat: c_fchownat, utimensat: c_utimensat, futimens: c_futimens, fchown: c_fchown, pipe2: c_pipe2, fcntl: c_fcntl } = lib.symbols;
 export { c_fcntl, c_pipe2, c_fchown, c_futimens, c_fchmod, c_fchownat, c_getsockname, c_lseek, c_setsockopt, c_utimensat };
 

@@ -21,6 +21,8 @@ import {
   c_lseek,
   c_utimensat,
   c_setsockopt,
+  c_statx,
+  c_renameat2,
   close,
   errno,
   eventfd,
@@ -161,5 +163,21 @@ export function fcntl(fd: number, cmd: number, arg: number): number {
 /** epoll_create1(2) with EPOLL_CLOEXEC: an epoll fd, or -errno. */
 export function epollCreate1(): number {
   const r = c_epoll_create1(0o2000000);
+  return r < 0 ? -errno() : r;
+}
+
+/**
+ * statx(2) on `path` (a NUL-terminated string at that address) relative to `dirfd`: 0 or -errno;
+ * the kernel fills the 256-byte struct statx at `buf`. Synchronous: for callers that need the
+ * answer before they can queue the next step (the tree copy's small-file engine).
+ */
+export function statxSync(dirfd: number, path: Addr, flags: number, mask: number, buf: Addr): number {
+  const r = c_statx(dirfd, asPtr(path), flags, mask, asPtr(buf));
+  return r < 0 ? -errno() : r;
+}
+
+/** renameat2(2) (RENAME_NOREPLACE = 1, …): 0 or -errno. Both paths are NUL-terminated strings at those addresses. */
+export function renameat2Sync(olddirfd: number, oldpath: Addr, newdirfd: number, newpath: Addr, flags: number): number {
+  const r = c_renameat2(olddirfd, asPtr(oldpath), newdirfd, asPtr(newpath), flags);
   return r < 0 ? -errno() : r;
 }

@@ -1,21 +1,28 @@
 /**
  * copyFile / copyTree: file copies through io_uring that never leave a torn file.
  *
- * - Every file is written under a temporary name in its destination directory
- *   (`.NAME.bun-uring-PID-N.tmp`, created O_EXCL) and renamed into place only
- *   when complete (after fsync with `fsync: true`): a crash or SIGKILL can leave
- *   a temporary file behind, never a partial file under a final name. On error
- *   the temporary file is removed.
+ * - No final path ever shows a partial file. A file copied into a directory that
+ *   exists is written under a temporary name beside it (`.NAME.bun-uring-PID-N.tmp`,
+ *   created O_EXCL) and renamed into place only when complete (after fsync with
+ *   `fsync: true`). A directory copyTree creates is staged (see dir()): the top-most
+ *   one is made under such a temporary name, its files are written under their final
+ *   names inside it, and it is renamed into place once everything in it has settled.
+ *   A crash or SIGKILL can leave temporary files and a staged tree behind, never a
+ *   partial file under a final path. On error a partly written file is removed.
  * - In a tree, each directory's regular files up to 64 KiB go to the small-file
- *   engine (lib/copy-engine.ts: its own raw ring, statx then one linked chain per
- *   file, no Promise per step), which hands back what it cannot take as it is.
+ *   engine (lib/copy-engine.ts: its own raw ring, a synchronous statx then one
+ *   linked chain per file, no Promise per step), which hands back what it cannot take as it is.
  *   Everything else — and every file when the options need metadata a chain
  *   cannot set, or the caller gave a `uring` — takes the general path here: data
  *   in `blockSize` blocks, up to `queueDepth` blocks in flight over all files;
  *   many files are in flight at once, and the walk's statx, the
  *   openat/mkdirat/renameat/close and the data go through one ring, batched
  *   into few io_uring_enter calls. Directory listing (getdents) has no io_uring
- *   operation: it is the one synchronous step.
+ *   operation and is synchronous, as is the engine's statx; so are the walk's
+ *   directory-level steps (a subdirectory's statx, mkdir, the engine's O_PATH
+ *   opens, the final fchmod, a staged tree's rename) unless the caller gave a
+ *   `uring`: microseconds each as syscalls, where a ring round trip through the
+ *   event loop costs more and the first file waits for a chain of them.
  * - What `cp -r` / `cp -a` users rely on: directories, symlinks as symlinks
  *   (followed with `dereference`), modes (umask applies unless `preserve`),
  *   timestamps and ownership (`preserve`), sparse files stay sparse
@@ -23,12 +30,27 @@
  *   empty files and directories; FIFOs, sockets and devices are skipped with a
  *   warning; a directory is never copied into itself.
  */
-import { type Dirent, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { type Dirent, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, utimensat } from "../ffi/syscalls.ts";
-import { AT_FDCWD, IORING_OP_READ, IORING_OP_WRITE, IOSQE_FIXED_FILE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from "./constants.ts";
+import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, renameat2Sync, statxSync, utimensat } from "../ffi/syscalls.ts";
+import {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  IORING_OP_READ,
+  IORING_OP_WRITE,
+  IOSQE_FIXED_FILE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_RDONLY,
+  O_WRONLY,
+  STATX_BASIC_STATS,
+  STATX_BTIME,
+} from "./constants.ts";
 import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
@@ -36,7 +58,7 @@ import { parseOptions } from "./options.ts";
 import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw, prepSplice } from "./prep.ts";
 import type { Sqe } from "./sqe.ts";
 import { setU64 } from "./sqe.ts";
-import type { UringStats } from "./stats.ts";
+import { parseStatx, type UringStats } from "./stats.ts";
 import { Uring } from "./uring.ts";
 
 const SEEK_DATA = 3;
@@ -136,7 +158,8 @@ class Stop extends Error {}
 
 /** The shared engine behind copyFile and copyTree. */
 class Copier {
-  readonly io: Uring;
+  /** The caller's ring (options.uring), else the process's copy ring, made on first use (see `io`). */
+  #io: Uring | null;
   readonly o: Required<Omit<CopyOptions, "onProgress" | "onWarning" | "signal" | "uring" | "preserve">> & {
     preserve: Set<PreserveItem>;
     onProgress?: (p: CopyProgress) => void;
@@ -168,24 +191,37 @@ class Copier {
   readonly #tmps = new Set<string>();
   /** Buffers for blocks in flight, and who waits for one. */
   readonly #buffers: Uint8Array[] = [];
+  #buffersMade = 0;
   readonly #bufferWaiters: ((b: Uint8Array) => void)[] = [];
   #filesActive = 0;
   readonly #fileWaiters: (() => void)[] = [];
   /** dev:ino → the destination of the first copy, for preserve links. */
   readonly #links = new Map<string, Promise<string | null>>();
   /** Free fixed-file slots for the small-file chains, shared by every copy on this ring (empty: no table). */
-  readonly #freeSlots: number[];
+  #slots: number[] | null = null;
   /** Copied files, for verify. */
   readonly #copied: [string, string][] = [];
+  /** Staged directories renamed into place: [temporary path + "/", final path + "/"], to name their files for verify. */
+  readonly #unstaged: [string, string][] = [];
+  /** Staged directories being filled: temporary path → final path (errors name the final one). */
+  readonly #stages = new Map<string, string>();
   readonly #abortListener = () => this.#fail(abortError(this.o.signal?.reason, COPY_ABORTED));
   readonly #uid = process.getuid?.() ?? -1;
   /** Whether regular files may go through the small-file engine: not on a caller's ring, and no metadata it cannot set. */
   #engineOk: boolean;
+  /**
+   * Directory-level steps of the walk (statx of a subdirectory, mkdir, the O_PATH opens for the
+   * engine, the final fchmod) as direct syscalls rather than ring round trips through the event
+   * loop: each takes microseconds, and the first file cannot start before a chain of them is done.
+   * Not on a caller's `uring`, where every step stays on that ring.
+   */
+  readonly #walkSync: boolean;
   readonly #host: EngineHost;
   #engine: CopyEngine | null = null;
 
   constructor(options: CopyOptions | undefined) {
-    const p = parseOptions(CopyOptionsSchema, options, "options");
+    // no options: nothing to validate (zod's first parse costs ~3 ms in a cold process)
+    const p: z.output<typeof CopyOptionsSchema> = options === undefined ? {} : parseOptions(CopyOptionsSchema, options, "options");
     const preserve = new Set<PreserveItem>(
       p.preserve === true ? ["mode", "timestamps", "ownership", "links"] : Array.isArray(p.preserve) ? p.preserve : [],
     );
@@ -207,14 +243,26 @@ class Copier {
     };
     if (this.o.noClobber && this.o.force) throw invalidArgument("options", "noClobber and force exclude each other.");
     this.#engineOk = !p.uring && !preserve.has("ownership") && !preserve.has("timestamps");
+    this.#walkSync = !p.uring;
     this.#host = this.#makeHost();
-    this.io = p.uring ?? copyRing();
-    this.#freeSlots = slotPool(this.io);
-    for (let k = 0; k < this.o.queueDepth; k++) this.#buffers.push(new Uint8Array(this.o.blockSize));
+    // the shared Promise-tier ring is made when something first needs it (see `io`): a tree of
+    // small files on the engine, walked with direct syscalls, may never (~5 ms cold)
+    this.#io = p.uring ?? null;
+    // block buffers are made when first needed (#takeBuffer): a tree of small files never needs one
     if (this.o.signal) {
       if (this.o.signal.aborted) this.#fatal = abortError(this.o.signal.reason, COPY_ABORTED);
       else this.o.signal.addEventListener("abort", this.#abortListener, { once: true });
     }
+  }
+
+  /** The ring the general path, the walk's async steps and verify run on. */
+  get io(): Uring {
+    return (this.#io ??= copyRing());
+  }
+
+  /** Free fixed-file slots of `io` for small files' chains on the general path. */
+  get #freeSlots(): number[] {
+    return (this.#slots ??= slotPool(this.io));
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -223,6 +271,12 @@ class Copier {
   #record(e: unknown, path: string, dest?: string): void {
     if (e instanceof Stop) throw e;
     if (this.#fatal) throw new Stop();
+    if (this.#stages.size > 0) {
+      // name what failed by its final path, not the staged directory's temporary one
+      e = this.#finalNames(e);
+      path = this.#finalPath(path);
+      if (dest !== undefined) dest = this.#finalPath(dest);
+    }
     const err = asCopyError(e, path, dest);
     if (this.o.continueOnError && err.code !== "ABORT_ERR") {
       this.summary.errors.push(err);
@@ -230,6 +284,26 @@ class Copier {
     }
     this.#fail(e instanceof Error ? e : new Error(String(e)), err);
     throw new Stop();
+  }
+
+  /** `p` with a staged directory's temporary path replaced by its final one. */
+  #finalPath(p: string): string {
+    for (const [stage, dst] of this.#stages) {
+      if (p === stage) return dst;
+      if (p.startsWith(stage) && p[stage.length] === "/") return dst + p.slice(stage.length);
+    }
+    return p;
+  }
+
+  /** A UringError naming a path inside a staged directory, renamed after its final path. */
+  #finalNames(e: unknown): unknown {
+    if (!(e instanceof UringError)) return e;
+    const path = e.path === undefined ? undefined : this.#finalPath(e.path);
+    const dest = e.dest === undefined ? undefined : this.#finalPath(e.dest);
+    if (path === e.path && dest === e.dest) return e;
+    const at = e.message.indexOf("\n  ");
+    const advice = at >= 0 ? e.message.slice(at + 3) : undefined;
+    return new UringError(e.errno, e.syscall, { path, dest, advice });
   }
 
   #fail(e: unknown, err?: CopyError): void {
@@ -264,6 +338,10 @@ class Copier {
   async #takeBuffer(): Promise<Uint8Array> {
     const b = this.#buffers.pop();
     if (b) return b;
+    if (this.#buffersMade < this.o.queueDepth) {
+      this.#buffersMade++;
+      return new Uint8Array(this.o.blockSize);
+    }
     return new Promise((resolve) => this.#bufferWaiters.push(resolve));
   }
 
@@ -293,8 +371,11 @@ class Copier {
 
   // ---------------------------------------------------------------- entries
 
-  /** Copy whatever `src` is to `dst`. `st` is its (l)stat if known. */
-  async entry(src: string, dst: string, st?: UringStats): Promise<void> {
+  /**
+   * Copy whatever `src` is to `dst`. `st` is its (l)stat if known. `staged`: `dst` lies inside a
+   * directory this copy created under a temporary name (see dir()).
+   */
+  async entry(src: string, dst: string, st?: UringStats, staged = false): Promise<void> {
     // The walk is over when every entry has been stat'ed and every directory listed.
     this.#pendingScan++;
     let scanned = false;
@@ -305,8 +386,8 @@ class Copier {
     };
     try {
       this.#check();
-      st ??= this.o.dereference ? await this.io.stat(src) : await this.io.lstat(src);
-      if (st.isDirectory()) return await this.dir(src, dst, st, doneScanning);
+      st ??= this.o.dereference ? await this.io.stat(src) : this.#walkSync ? lstatNow(src, false) : await this.io.lstat(src);
+      if (st.isDirectory()) return await this.dir(src, dst, st, doneScanning, staged);
       doneScanning();
       if (st.isFile()) {
         this.#totalFiles++;
@@ -324,15 +405,74 @@ class Copier {
     }
   }
 
-  async dir(src: string, dst: string, st: UringStats, listed: () => void): Promise<void> {
+  /**
+   * Copy a directory. A directory this copy creates outside any staged one is staged: made as
+   * `.NAME.bun-uring-PID-N.tmp` beside its final name, filled — its files written under their
+   * final names, since no final path reaches them yet — and renamed into place (RENAME_NOREPLACE)
+   * once everything in it is settled. A directory that exists already is merged into, each file
+   * through a temporary name of its own. Either way no final path ever shows a partial file.
+   */
+  async dir(src: string, dst: string, st: UringStats, listed: () => void, staged = false): Promise<void> {
     let created = true;
-    try {
+    /** The temporary name this directory is being filled under, if it is the top of a staged tree. */
+    let stage: string | null = null;
+    // (a name so long that its temporary name would pass NAME_MAX is made in place, unstaged)
+    const tmp = staged ? "" : this.#tmpName(dst);
+    if (!staged && Buffer.byteLength(basename(tmp)) <= 255 && !(this.#walkSync ? lstatNow(dst, true) : await this.#exists(dst))) {
+      stage = tmp;
+      this.#stages.set(stage, dst);
       // rwx for us while filling it; the final mode is applied after its contents
-      await this.io.mkdir(dst, { mode: 0o700 });
-    } catch (e) {
-      if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
-      created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
+      await this.#mkdir(stage);
+    } else {
+      try {
+        await this.#mkdir(dst);
+      } catch (e) {
+        if ((e as UringError).code !== "EEXIST" || !(await this.io.stat(dst)).isDirectory()) throw e;
+        created = false; // merging into a directory that exists: like cp, leave its mode alone unless preserving
+      }
     }
+    try {
+      await this.#fillDir(src, stage ?? dst, st, listed, created, stage !== null || staged);
+    } finally {
+      // Renamed into place even after an error: it holds complete files only (a failed file's
+      // partial data is unlinked before it settles), as a merged directory would.
+      if (stage !== null) await this.#unstage(stage, dst);
+    }
+  }
+
+  /** lstat of the root, or null if it cannot be stat'ed (entry() reports why). */
+  async lstatOrNull(path: string): Promise<UringStats | null> {
+    try {
+      return this.#walkSync ? lstatNow(path, false) : await this.io.lstat(path);
+    } catch {
+      return null;
+    }
+  }
+
+  /** mkdir(path, 0o700): rwx for us while filling it (the final mode is applied after its contents). */
+  async #mkdir(path: string): Promise<void> {
+    if (this.#walkSync) mkdirNow(path, 0o700);
+    else await this.io.mkdir(path, { mode: 0o700 });
+  }
+
+  /** Rename a staged directory into place; if `dst` appeared meanwhile, leave it and say where the copy is. */
+  async #unstage(stage: string, dst: string): Promise<void> {
+    this.#stages.delete(stage);
+    try {
+      if (this.#walkSync) renameNow(stage, dst, 1 /* RENAME_NOREPLACE */);
+      else await this.io.rename(stage, dst, { noReplace: true });
+    } catch (e) {
+      const err = e as UringError;
+      throw new UringError(err.errno ?? -EIO, "rename", {
+        path: stage,
+        dest: dst,
+        advice: err.code === "EEXIST" ? `'${dst}' appeared during the copy; the copied tree is left at '${stage}'` : undefined,
+      });
+    }
+    this.#unstaged.push([`${stage}/`, `${dst}/`]);
+  }
+
+  async #fillDir(src: string, dst: string, st: UringStats, listed: () => void, created: boolean, staged: boolean): Promise<void> {
     this.summary.dirs++;
     let entries: Dirent[];
     try {
@@ -346,9 +486,10 @@ class Copier {
     let regular: string[] | null = null;
     for (const d of entries) {
       if (this.#engineOk && d.isFile()) (regular ??= []).push(d.name);
-      else children.push(this.entry(join(src, d.name), join(dst, d.name)));
+      else if (this.#walkSync && d.isDirectory()) children.push(this.#subdir(join(src, d.name), join(dst, d.name), staged));
+      else children.push(this.entry(join(src, d.name), join(dst, d.name), undefined, staged));
     }
-    if (regular) children.push(this.#engineBatch(src, dst, regular));
+    if (regular) children.push(this.#engineBatch(src, dst, regular, staged));
     listed(); // every child is counted by now
     // wait for every child, failed or not, before anything else happens to this directory
     const settled = await Promise.allSettled(children);
@@ -357,14 +498,33 @@ class Copier {
     if (created || this.o.preserve.size > 0) await this.#applyDirMeta(dst, st);
   }
 
+  /** A subdirectory found by the listing: its statx now, synchronously (no hop through the ring per directory). */
+  #subdir(src: string, dst: string, staged: boolean): Promise<void> {
+    let st: UringStats | undefined;
+    try {
+      st = this.o.dereference ? undefined : (lstatNow(src, false) as UringStats);
+    } catch {
+      st = undefined; // entry() stats it again and reports the error its own way
+    }
+    return this.entry(src, dst, st, staged);
+  }
+
   /** One directory's regular files through the engine (lib/copy-engine.ts); what it hands back, through entry(). */
-  async #engineBatch(src: string, dst: string, names: string[]): Promise<void> {
+  async #engineBatch(src: string, dst: string, names: string[], staged: boolean): Promise<void> {
     this.#totalFiles += names.length;
     const retry: number[] = [];
     this.#check();
     // O_PATH: a handle for the *at() calls only, which needs no read permission on the directory
-    const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
-    const [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+    let sfd: number;
+    let dfd: number;
+    if (this.#walkSync) {
+      // a directory that cannot be held open sends its files the general way, which reports why
+      sfd = openOr(src, O_PATH | O_DIRECTORY);
+      dfd = openOr(dst, O_PATH | O_DIRECTORY);
+    } else {
+      const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
+      [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
+    }
     if (sfd >= 0 && dfd >= 0 && !this.#engine) {
       try {
         this.#engine = takeEngine(this.o.filesInFlight);
@@ -376,10 +536,10 @@ class Copier {
     }
     if (sfd < 0 || dfd < 0 || !this.#engine) {
       // cannot hold the directories open (or no engine): every file goes the general way, which reports its own error
-      await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
+      await this.#closeDirFds(sfd, dfd);
       this.#totalFiles -= names.length;
       this.#check();
-      await settleAll(names.map((name) => this.entry(join(src, name), join(dst, name))));
+      await settleAll(names.map((name) => this.entry(join(src, name), join(dst, name), undefined, staged)));
       return;
     }
     const engine = this.#engine;
@@ -390,6 +550,7 @@ class Copier {
           dstDir: dst,
           srcFd: sfd,
           dstFd: dfd,
+          staged,
           names,
           left: 0,
           next: 0,
@@ -399,7 +560,7 @@ class Copier {
         };
         await engine.copy(this.#host, batch);
       } finally {
-        await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
+        await this.#closeDirFds(sfd, dfd);
       }
     } catch (e) {
       // the engine's ring failed (io_uring_enter refused): fatal, like a failure of the shared ring
@@ -407,7 +568,14 @@ class Copier {
       return;
     }
     this.#check();
-    await settleAll(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!))));
+    await settleAll(retry.map((k) => this.entry(join(src, names[k]!), join(dst, names[k]!), undefined, staged)));
+  }
+
+  async #closeDirFds(sfd: number, dfd: number): Promise<void> {
+    if (this.#walkSync) {
+      if (sfd >= 0) closeFd(sfd);
+      if (dfd >= 0) closeFd(dfd);
+    } else await Promise.allSettled([sfd, dfd].filter((fd) => fd >= 0).map((fd) => this.io.closeFd(fd)));
   }
 
   /** The engine's view of this copy (see EngineHost). */
@@ -450,7 +618,7 @@ class Copier {
 
   async #applyDirMeta(dst: string, st: UringStats): Promise<void> {
     const p = this.o.preserve;
-    const fd = await this.io.openFd(dst, O_RDONLY | 0o200000 /* O_DIRECTORY */);
+    const fd = this.#walkSync ? openNow(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : await this.io.openFd(dst, O_RDONLY | O_DIRECTORY);
     try {
       if (p.has("ownership") && this.#uid === 0) checkSync(fchown(fd, st.uid, st.gid), "fchown", dst);
       // like cp: the source's mode, less the umask unless preserve mode
@@ -458,7 +626,8 @@ class Copier {
       checkSync(fchmod(fd, mode), "fchmod", dst);
       if (p.has("timestamps")) checkSync(futimens(fd, timesOf(st)), "futimens", dst);
     } finally {
-      await this.io.closeFd(fd);
+      if (this.#walkSync) closeFd(fd);
+      else await this.io.closeFd(fd);
     }
   }
 
@@ -885,7 +1054,10 @@ class Copier {
   // ---------------------------------------------------------------- verify and finish
 
   async verify(): Promise<void> {
-    for (const [src, dst] of this.#copied) {
+    for (const [src, copied] of this.#copied) {
+      // a file copied into a staged directory is named here by the directory's temporary path
+      const moved = this.#unstaged.find(([from]) => copied.startsWith(from));
+      const dst = moved ? moved[1] + copied.slice(moved[0].length) : copied;
       this.#check();
       const [a, b] = await Promise.all([this.#hash(src), this.#hash(dst)]);
       if (a !== b) {
@@ -945,7 +1117,12 @@ class Copier {
         giveEngine(this.#engine);
         this.#engine = null;
       }
-      for (const tmp of [...this.#tmps]) await this.#removeTmp(tmp);
+      for (const tmp of [...this.#tmps]) {
+        // one left inside a staged directory that was renamed into place since: it is there now
+        const moved = this.#unstaged.find(([from]) => tmp.startsWith(from));
+        this.#tmps.delete(tmp);
+        await this.#removeTmp(moved ? moved[1] + tmp.slice(moved[0].length) : tmp);
+      }
       this.summary.seconds = (performance.now() - this.#t0) / 1000;
       this.#scanning = false;
       this.#progress(true);
@@ -1024,13 +1201,14 @@ export async function copyTree(src: string, dst: string, options?: CopyOptions):
   const c = new Copier(options);
   return c.run(async () => {
     // a symlink copied as a link creates only a link: no recursion into itself is possible
-    if (!c.o.dereference && (await c.io.lstat(src).catch(() => null))?.isSymbolicLink()) return c.entry(src, dst);
+    const st = c.o.dereference ? null : await c.lstatOrNull(src);
+    if (st?.isSymbolicLink()) return c.entry(src, dst, st);
     const srcReal = realpathOr(src);
     const dstReal = join(realpathOr(dirname(resolve(dst))), basename(resolve(dst)));
     if (dstReal === srcReal || dstReal.startsWith(`${srcReal}/`)) {
       throw new UringError(-EINVAL, "copyTree", { path: src, dest: dst, advice: "cannot copy a directory into itself" });
     }
-    await c.entry(src, dst);
+    await c.entry(src, dst, st ?? undefined);
   });
 }
 
@@ -1125,6 +1303,58 @@ function checkSync(r: number, syscall: string, path: string): void {
 /** An error about the temporary file, told about the destination the user named. */
 function destError(e: unknown, dst: string): unknown {
   return e instanceof UringError ? new UringError(e.errno, e.syscall, { path: dst }) : e;
+}
+
+/** mkdir(2) now; a UringError naming the path on failure. */
+function mkdirNow(path: string, mode: number): void {
+  try {
+    mkdirSync(path, { mode });
+  } catch (e) {
+    throw toUringError(e, "mkdir", path);
+  }
+}
+
+/** open(2) now; a UringError naming the path on failure. */
+function openNow(path: string, flags: number): number {
+  try {
+    return openSync(path, flags | O_CLOEXEC);
+  } catch (e) {
+    throw toUringError(e, "open", path);
+  }
+}
+
+/** renameat2(2) now; a UringError naming both paths on failure. */
+function renameNow(from: string, to: string, flags: number): void {
+  const a = Buffer.from(`${from}\0`);
+  const b = Buffer.from(`${to}\0`);
+  const r = renameat2Sync(AT_FDCWD, addressOf(a), AT_FDCWD, addressOf(b), flags);
+  if (r < 0) throw new UringError(r, "rename", { path: from, dest: to });
+}
+
+/** open(2) now, or -1. */
+function openOr(path: string, flags: number): number {
+  try {
+    return openSync(path, flags | O_CLOEXEC);
+  } catch {
+    return -1;
+  }
+}
+
+const statxBuf = new Uint8Array(256);
+const statxAddr = addressOf(statxBuf);
+
+/**
+ * lstat now (statx(2), the same fields as Uring's lstat()). `existence`: answer whether `path`
+ * exists (false for ENOENT) instead of returning its stats.
+ */
+function lstatNow(path: string, existence: true): boolean;
+function lstatNow(path: string, existence: false): UringStats;
+function lstatNow(path: string, existence: boolean): UringStats | boolean {
+  const bytes = Buffer.from(`${path}\0`);
+  const r = statxSync(AT_FDCWD, addressOf(bytes), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, statxAddr);
+  if (existence && r === -ERRNO.ENOENT) return false;
+  if (r < 0) throw new UringError(r, "lstat", { path });
+  return existence ? true : parseStatx(statxBuf);
 }
 
 function toUringError(e: unknown, syscall: string, path: string): unknown {

@@ -216,6 +216,26 @@ describeKernel("copyTree's small-file engine", () => {
     });
   });
 
+  mountTest("small files into a full tmpfs with continueOnError: the staged tree is renamed into place holding whole files only, each failure listed by its final path", async () => {
+    const src = fresh("fullcont");
+    mkdirSync(src);
+    for (let k = 0; k < 400; k++) writeFileSync(join(src, `f${k}`), new Uint8Array(8192).fill(k & 255));
+    await withTmpfs("size=1m", async (mnt) => {
+      const dst = join(mnt, "t");
+      const s = await copyTree(src, dst, { continueOnError: true });
+      expect(s.errors.length).toBeGreaterThan(0);
+      for (const e of s.errors) {
+        expect(e.code).toBe("ENOSPC");
+        expect(String(e.message)).toContain(`'${dst}/f`);
+      }
+      expect(readdirSync(mnt)).toEqual(["t"]);
+      expect(leftovers(mnt)).toEqual([]);
+      const whole = expectNothingPartial(src, dst);
+      expect(whole).toBe(s.files);
+      expect(whole + s.errors.length).toBe(400);
+    });
+  });
+
   test("abort mid-tree: AbortError, no temp files, every file present is whole", async () => {
     const src = fresh("abort");
     makeTree(src, 10, 200, 9);
@@ -254,6 +274,87 @@ describeKernel("copyTree's small-file engine", () => {
       clearInterval(timer);
     }
     expect(ticksAtEnd).toBeGreaterThan(0);
+  });
+
+  test("a new destination is staged: filled under `.NAME.bun-uring-PID-N.tmp` beside it (files under final names inside), renamed into place at the end", async () => {
+    const src = fresh("staged");
+    makeTree(src, 4, 120, 13);
+    const parent = fresh("staged-out");
+    mkdirSync(parent);
+    const dst = join(parent, "copy");
+    const seen: { dstExists: boolean; stage: string[]; finalNamesInside: boolean }[] = [];
+    const s = await copyTree(src, dst, {
+      progressInterval: 0,
+      onProgress: (p) => {
+        if (p.files === 0 || p.files >= 480) return;
+        const stage = readdirSync(parent).filter((n) => TMP_NAME.test(n));
+        const inside = stage[0] ? readdirSync(join(parent, stage[0])) : [];
+        const files = inside[0] ? readdirSync(join(parent, stage[0]!, inside[0])) : [];
+        seen.push({ dstExists: existsSync(dst), stage, finalNamesInside: files.some((n) => /^f\d+$/.test(n)) });
+      },
+    });
+    expect(s.errors).toEqual([]);
+    expect(seen.length).toBeGreaterThan(0);
+    // mid-copy: no final path, one staged directory named after it, files inside under their own names
+    for (const x of seen) {
+      expect(x.dstExists).toBe(false);
+      expect(x.stage.length).toBe(1);
+      expect(x.stage[0]).toStartWith(".copy.bun-uring-");
+    }
+    expect(seen.some((x) => x.finalNamesInside)).toBe(true);
+    // after: in place, exact, nothing temporary left
+    expect(readdirSync(parent)).toEqual(["copy"]);
+    expect(manifest(dst)).toEqual(manifest(src));
+    expect(leftovers(dst)).toEqual([]);
+  });
+
+  test("the destination appears during a staged copy: EEXIST naming it, the copy left whole under its temporary name, the newcomer untouched", async () => {
+    const src = fresh("race");
+    makeTree(src, 2, 60, 17);
+    const parent = fresh("race-out");
+    mkdirSync(parent);
+    const dst = join(parent, "copy");
+    const e = await caught(() =>
+      copyTree(src, dst, {
+        progressInterval: 0,
+        onProgress: () => {
+          if (!existsSync(dst)) {
+            mkdirSync(dst);
+            writeFileSync(join(dst, "mine"), "someone else's");
+          }
+        },
+      }),
+    );
+    expect(e.code).toBe("EEXIST");
+    expect(e.syscall).toBe("rename");
+    expect(e.dest).toBe(dst);
+    expect(String(e.message)).toContain("appeared during the copy");
+    expect(manifest(dst)).toEqual({ mine: `file 14 644 ${Bun.hash(readFileSync(join(dst, "mine"))).toString(16)}` });
+    const stage = readdirSync(parent).filter((n) => TMP_NAME.test(n));
+    expect(stage.length).toBe(1);
+    expect(e.path).toBe(join(parent, stage[0]!));
+    expect(manifest(join(parent, stage[0]!))).toEqual(manifest(src));
+  });
+
+  test("a destination whose temporary name would pass NAME_MAX (255 bytes) is made in place, unstaged, and copied whole", async () => {
+    const src = fresh("longname");
+    makeTree(src, 1, 20, 23);
+    const parent = fresh("longname-out");
+    mkdirSync(parent);
+    const dst = join(parent, "n".repeat(240));
+    const s = await copyTree(src, dst);
+    expect(s.errors).toEqual([]);
+    expect(manifest(dst)).toEqual(manifest(src));
+    expect(leftovers(parent)).toEqual([]);
+  });
+
+  test("verify on a staged copy checks the files at their final paths", async () => {
+    const src = fresh("verify-staged");
+    makeTree(src, 2, 30, 19);
+    const dst = fresh("verify-staged-copy");
+    const s = await copyTree(src, dst, { verify: true });
+    expect(s.errors).toEqual([]);
+    expect(s.verified).toBe(60);
   });
 
   test("two copies at once each get their own engine and both complete", async () => {

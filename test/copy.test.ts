@@ -773,12 +773,16 @@ describeKernel("crash safety: SIGKILL mid-copy", () => {
     for (const off of [0, 100 * MiB + 5, 300 * MiB, BIG - MiB]) pwrite(path, randomBytes(MiB), off);
   }
 
-  for (const mode of ["file", "tree"] as const) {
-    test(`${mode === "file" ? "copyFile" : "copyTree with one big file"}: SIGKILL leaves no partial file under a final name`, async () => {
+  // file: copyFile. tree: copyTree into a destination that does not exist — staged: the tree is
+  // filled under `.tree.bun-uring-PID-N.tmp` and renamed into place at the end. merge: copyTree
+  // into a directory that exists — each file through a temporary name of its own.
+  for (const mode of ["file", "tree", "merge"] as const) {
+    const label = { file: "copyFile", tree: "copyTree into a new directory (staged)", merge: "copyTree into an existing directory" }[mode];
+    test(`${label}, one big file: SIGKILL leaves no partial file under a final name`, async () => {
       const src = fresh("huge-src");
       mkdirSync(src);
       makeHuge(join(src, "huge"));
-      if (mode === "tree") {
+      if (mode !== "file") {
         writeRandom(join(src, "small"), 1000);
         mkdirSync(join(src, "sub"));
         writeRandom(join(src, "sub", "medium"), 3 * MiB);
@@ -786,27 +790,35 @@ describeKernel("crash safety: SIGKILL mid-copy", () => {
       const out = fresh("huge-out");
       mkdirSync(out);
       const dst = mode === "file" ? join(out, "huge") : join(out, "tree");
-      const dstDir = mode === "file" ? out : dst;
-      const child = Bun.spawn(["bun", CHILD, mode, mode === "file" ? join(src, "huge") : src, dst], { stdout: "pipe", stderr: "pipe" });
+      if (mode === "merge") mkdirSync(dst);
+      const child = Bun.spawn(["bun", CHILD, mode === "file" ? "file" : "tree", mode === "file" ? join(src, "huge") : src, dst], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const tmpRe = new RegExp(`^\\.huge\\.bun-uring-${child.pid}-\\d+\\.tmp$`);
+      const stageRe = new RegExp(`^\\.tree\\.bun-uring-${child.pid}-\\d+\\.tmp$`);
+      // where the big file is being written: the destination directory, or the staged one in `out`
+      const writingIn = (): string => {
+        if (mode === "file") return out;
+        if (mode === "merge") return dst;
+        const stage = readdirSync(out).find((n) => stageRe.test(n));
+        return stage ? join(out, stage) : "";
+      };
       let exited = false;
       void child.exited.then(() => (exited = true));
       let tmpSeen = "";
+      let stageSeen = "";
       let grew = false;
-      const findTmp = () => {
-        try {
-          return readdirSync(dstDir).find((n) => tmpRe.test(n)) ?? "";
-        } catch {
-          return "";
-        }
-      };
       await waitFor(() => {
         if (exited) return true;
-        const name = findTmp();
-        if (!name) return false;
-        tmpSeen = name;
         try {
-          grew = statSync(join(dstDir, name)).size >= 16 * MiB;
+          const dir = writingIn();
+          if (!dir) return false;
+          const name = readdirSync(dir).find((n) => tmpRe.test(n));
+          if (!name) return false;
+          tmpSeen = name;
+          if (mode === "tree") stageSeen = dir;
+          grew = statSync(join(dir, name)).size >= 16 * MiB;
         } catch {
           // renamed into place just now
         }
@@ -814,7 +826,7 @@ describeKernel("crash safety: SIGKILL mid-copy", () => {
       }, 20_000);
       child.kill("SIGKILL");
       await child.exited;
-      const finalPath = join(dstDir, "huge");
+      const finalPath = mode === "file" ? dst : join(dst, "huge");
       if (existsSync(finalPath)) {
         // the copy finished before the kill landed: then it must be complete and identical
         expect(statSync(finalPath).size).toBe(BIG);
@@ -822,22 +834,70 @@ describeKernel("crash safety: SIGKILL mid-copy", () => {
       } else {
         expect(child.signalCode).toBe("SIGKILL");
         expect(tmpSeen).toMatch(tmpRe);
+        if (mode === "tree") {
+          // staged: no final path reaches the copy at all; it is all under the staged name
+          expect(existsSync(dst)).toBe(false);
+          expect(stageSeen).not.toBe("");
+          expect(existsSync(join(stageSeen, tmpSeen))).toBe(true);
+        }
       }
       // whatever else is under a final name is whole
-      if (mode === "tree" && existsSync(dst)) {
+      if (mode !== "file" && existsSync(dst)) {
         for (const rel of ["small", "sub/medium"]) {
           if (existsSync(join(dst, rel))) expect(`${rel} ${sha256(join(dst, rel))}`).toBe(`${rel} ${sha256(join(src, rel))}`);
         }
       }
       // besides complete files under final names, only temporary names may be left behind
       const finals = new Set(["huge", "tree", "small", "sub", "medium"]);
-      for (const p of [...readdirSync(out), ...(mode === "tree" && existsSync(dst) ? readdirSync(dst) : [])]) {
+      for (const p of [...readdirSync(out), ...(mode !== "file" && existsSync(dst) ? readdirSync(dst) : [])]) {
         if (!finals.has(p)) expect(p).toMatch(TMP_NAME);
       }
       rmSync(src, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
     });
   }
+
+  test("copyTree of many small files into a new directory: SIGKILL mid-copy leaves nothing under a final path; the staged tree holds only its temporary name", async () => {
+    const src = fresh("many-src");
+    mkdirSync(src);
+    for (let d = 0; d < 40; d++) {
+      mkdirSync(join(src, `d${d}`));
+      for (let f = 0; f < 100; f++) writeFileSync(join(src, `d${d}`, `f${f}`), randomBytes(2048 + f));
+    }
+    const out = fresh("many-out");
+    mkdirSync(out);
+    const dst = join(out, "tree");
+    const child = Bun.spawn(["bun", CHILD, "tree", src, dst], { stdout: "pipe", stderr: "pipe" });
+    const stageRe = new RegExp(`^\\.tree\\.bun-uring-${child.pid}-\\d+\\.tmp$`);
+    let exited = false;
+    void child.exited.then(() => (exited = true));
+    // kill as soon as the staged directory has some files in it
+    await waitFor(() => {
+      if (exited) return true;
+      const stage = readdirSync(out).find((n) => stageRe.test(n));
+      if (!stage) return false;
+      try {
+        return readdirSync(join(out, stage)).some((d) => existsSync(join(out, stage, d, "f1")));
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    child.kill("SIGKILL");
+    await child.exited;
+    if (existsSync(dst)) {
+      // finished before the kill: complete and exact
+      expect(manifest(dst)).toEqual(manifest(src));
+      expect(readdirSync(out)).toEqual(["tree"]);
+    } else {
+      expect(child.signalCode).toBe("SIGKILL");
+      // nothing but the staged directory, under its temporary name
+      const left = readdirSync(out);
+      expect(left.length).toBe(1);
+      expect(left[0]).toMatch(stageRe);
+    }
+    rmSync(src, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  });
 });
 
 // ------------------------------------------------------------------------------------------------
