@@ -287,7 +287,8 @@ function setTargetFixedFile(sqe: Sqe, fileIndex: number, name = "fileIndex"): vo
 export function prepNop(sqe: Sqe): void {
   // A slot fresh from getSqe() is all zeros, and IORING_OP_NOP is 0: of prepRw()'s fields only
   // fd = -1 is left to write. Anything else (re-prepped, unsafeGetSqe, a test view) takes prepRw().
-  if (sqe instanceof Sqe && sqe.fresh && sqe.i + 16 <= sqe.u32.length) {
+  // (fresh implies a pool handle of an open ring: close() clears it, so no bounds check here)
+  if (sqe instanceof Sqe && sqe.fresh) {
     sqe.fresh = false;
     sqe.u32[sqe.i + SQW.fd] = -1;
     return;

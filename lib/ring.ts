@@ -213,6 +213,8 @@ export class IoUring {
   #sqeHead = 0;
   /** The kernel's SQ head as last loaded: a lower bound, refreshed when the SQ looks full. */
   #sqHeadCache = 0;
+  /** `#sqHeadCache + sqEntries` (mod 2^32): the SQ is full by the cached head when the tail reaches it. */
+  #sqLimit = 0;
   #sqeWords = 16;
   // the CQ head: this side is its only writer, so a private copy is exact
   #cqHead = 0;
@@ -306,6 +308,7 @@ export class IoUring {
     // A new ring starts at 0; a ring attached from another thread starts where its owner left off.
     this.#sqeTail = this.#sqeHead = loadAcquire(this.sqRing, this.#sqKTail);
     this.#sqHeadCache = loadAcquire(this.sqRing, this.#sqKHead);
+    this.#sqLimit = add32(this.#sqHeadCache, this.sqEntries);
     // An attached handle finds slots that may still hold consumed SQEs: zero the free ones
     // (never those in [head, tail), which the kernel has yet to read).
     if (this.#attached) this.#zeroSlots(this.#sqeTail, this.sqEntries - sub32(this.#sqeTail, this.#sqHeadCache));
@@ -437,7 +440,7 @@ export class IoUring {
     const tail = this.#sqeTail;
     // The cached head is never ahead of the kernel's, so "not full" by it is true; only when it
     // says full is the kernel's head reloaded (#sqFull).
-    if (sub32(tail, this.#sqHeadCache) >= this.sqEntries && this.#sqFull(tail)) return null;
+    if (tail === this.#sqLimit && this.#sqFull(tail)) return null;
     const sqe = this.#sqePool[tail & this.#sqMask]!;
     this.#sqeTail = add32(tail, 1);
     sqe.fresh = true; // prepRw() may skip the words that are already 0
@@ -451,7 +454,7 @@ export class IoUring {
   unsafeGetSqe(): Sqe | null {
     if (!this.#canSubmit) throw this.#refuse("unsafeGetSqe");
     const tail = this.#sqeTail;
-    if (sub32(tail, this.#sqHeadCache) >= this.sqEntries && this.#sqFull(tail)) return null;
+    if (tail === this.#sqLimit && this.#sqFull(tail)) return null;
     const sqe = this.#sqePool[tail & this.#sqMask]!;
     this.#sqeTail = add32(tail, 1);
     sqe.fresh = false; // not zeroed: prepRw() must write every word
@@ -465,6 +468,7 @@ export class IoUring {
   #sqConsumed(head: number): void {
     const from = this.#sqHeadCache;
     this.#sqHeadCache = head;
+    this.#sqLimit = add32(head, this.sqEntries);
     this.#zeroSlots(from, sub32(head, from));
   }
 
@@ -510,7 +514,7 @@ export class IoUring {
    */
   #sqFull(tail: number): boolean {
     this.#sqConsumed(this.#sqpoll ? loadAcquire(this.sqRing, this.#sqKHead) : this.sqRing[this.#sqKHead]!);
-    return sub32(tail, this.#sqHeadCache) >= this.sqEntries;
+    return tail === this.#sqLimit;
   }
 
   /** Like getSqe(), but a full SQ is an error you can catch (code "ERR_URING_SQ_FULL"). */
@@ -1119,7 +1123,10 @@ export class IoUring {
     // Point every pooled handle at an empty view first: a stale Sqe/Cqe then reads
     // undefined and writes nothing, instead of touching unmapped memory.
     const empty = new Uint32Array(0);
-    for (const s of this.#sqePool) s.u32 = empty;
+    for (const s of this.#sqePool) {
+      s.u32 = empty;
+      s.fresh = false; // prepNop() trusts a fresh handle's slot without a bounds check
+    }
     for (const c of this.#cqePool) c.u32 = empty;
     this.#cqeCursor.u32 = empty;
     this.sqRing = this.cqRing = this.sqes = empty;
