@@ -195,6 +195,8 @@ export class IoUring {
   /** @internal */ sqes: Uint32Array;
   /** The SQE array as 8-byte words, for zeroing slots (null if the region is not 8-byte aligned). */
   readonly #sqes64: Float64Array | null;
+  /** The SQE array as bytes, for zeroing many slots: a Uint8Array's fill() is a memset, 2× a Uint32Array's. */
+  readonly #sqes8: Uint8Array;
   // word indexes of the fields inside the ring region (the `k` prefix: the kernel writes it)
   readonly #sqKHead: number;
   readonly #sqKTail: number;
@@ -283,6 +285,7 @@ export class IoUring {
     this.sqRing = new Uint32Array(rings.buffer, rings.byteOffset, rings.byteLength >>> 2);
     this.cqRing = this.sqRing;
     this.sqes = new Uint32Array(memory.sqes.buffer, memory.sqes.byteOffset, memory.sqes.byteLength >>> 2);
+    this.#sqes8 = new Uint8Array(memory.sqes.buffer, memory.sqes.byteOffset, memory.sqes.byteLength);
     this.#sqes64 =
       memory.sqes.byteOffset % 8 === 0 ? new Float64Array(memory.sqes.buffer, memory.sqes.byteOffset, memory.sqes.byteLength >>> 3) : null;
     this.#sqKHead = w(sqOff(SQ_OFF.head));
@@ -476,7 +479,7 @@ export class IoUring {
   #zeroSlots(from: number, n: number): void {
     if (n === 0) return;
     if (n >= this.sqEntries) {
-      this.sqes.fill(0);
+      this.#sqes8.fill(0);
       return;
     }
     const words = this.#sqeWords;
@@ -490,14 +493,15 @@ export class IoUring {
   }
 
   /**
-   * Zero SQE words [from, to), whole SQEs. A few slots (the usual batch) are cleared by 8-byte
-   * stores through a Float64Array view (0.0 is all zero bits), which beats the ~10 ns native call
-   * of TypedArray fill() up to ~16 slots; more go to fill() (memset).
+   * Zero SQE words [from, to), whole SQEs. Up to 8 slots are cleared by 8-byte stores through a
+   * Float64Array view (0.0 is all zero bits), which beats the native call of fill() there; more go
+   * to a Uint8Array's fill(), which is a memset (a Uint32Array's fill() stores element by element,
+   * half the speed: 128 slots in ~110 ns against ~53 ns).
    */
   #zeroWords(from: number, to: number): void {
     const f = this.#sqes64;
-    if (to - from > 256 || f === null) {
-      this.sqes.fill(0, from, to);
+    if (to - from > 128 || f === null) {
+      this.#sqes8.fill(0, from << 2, to << 2);
       return;
     }
     for (let j = from >>> 1, end = to >>> 1; j < end; j += 8) {
