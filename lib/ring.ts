@@ -655,7 +655,11 @@ export class IoUring {
     if (this.fd < 0) throw ringClosed("cqReady");
     // acquire: CQE bytes written before the kernel's tail store are visible to our reads.
     // A handle that is not the reaper has no exact private head: it reads the reaper's.
-    if (!this.#canReap) return sub32(loadAcquire(this.cqRing, this.#cqKTail), loadAcquire(this.cqRing, this.#cqKHead));
+    // (the head first: the reaper may move it on, but never past the tail loaded after it)
+    if (!this.#canReap) {
+      const head = loadAcquire(this.cqRing, this.#cqKHead);
+      return sub32(loadAcquire(this.cqRing, this.#cqKTail), head);
+    }
     const tail = loadAcquire(this.cqRing, this.#cqKTail);
     this.#cqTailSeen = tail;
     return sub32(tail, this.#cqHead);
