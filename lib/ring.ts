@@ -790,6 +790,8 @@ export class IoUring {
    * them (one release store per batch). Returns how many were seen.
    * Like liburing's io_uring_for_each_cqe() followed by io_uring_cq_advance().
    * If `fn` throws, the CQEs before it and the one it threw on are consumed.
+   * `fn` gets the same `Cqe` object each time, moved to the next slot: read what you need
+   * during the call (its slot is handed back to the kernel afterwards anyway).
    */
   forEachCqe(fn: (cqe: Cqe) => void): number {
     if (!this.#canReap) throw this.#refuse("forEachCqe");
