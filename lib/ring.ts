@@ -828,7 +828,7 @@ export class IoUring {
     if (!this.#canReap) throw this.#refuse("cqAdvance");
     // NaN used to set the head to 0 and a count past the tail to hand the kernel slots never read.
     // Checked against the tail as last loaded (a lower bound), reloaded only when `n` goes past it.
-    if (!(n >= 0 && n <= sub32(this.#cqTailSeen, this.#cqHead)) || (n | 0) !== n) {
+    if (!(typeof n === "number" && n >= 0 && n <= sub32(this.#cqTailSeen, this.#cqHead) && (n | 0) === n)) {
       if (!Number.isInteger(n) || n < 0 || n > this.cqReady()) {
         throw invalidArgument("n", `Expected an integer from 0 to cqReady() (${this.cqReady()}); got ${n}.`, "range");
       }

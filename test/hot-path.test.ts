@@ -195,6 +195,8 @@ describeKernel("hot path", () => {
       // cqAdvance checks its count against the tail it last saw, and reloads it before refusing
       expect(() => ring.cqAdvance(2)).toThrow(RangeError);
       expect(() => ring.cqAdvance(0.5)).toThrow(RangeError);
+      expect(() => ring.cqAdvance(1n as never)).toThrow(RangeError);
+      expect(() => ring.cqAdvance("1" as never)).toThrow(RangeError);
       expect(ring.peekCqe()!.userData).toBe(102);
       ring.cqAdvance(1);
       expect(ring.counters().cqHead).toBe(18);
