@@ -223,6 +223,8 @@ export class IoUring {
   /** The kernel's CQ tail as last loaded (acquire): a lower bound, so cqAdvance() can check `n` without another load. */
   #cqTailSeen = 0;
   readonly #sqePool: Sqe[];
+  /** The pooled handle of slot `#sqeTail & mask`: getSqe() hands it out and moves to its `next`. */
+  #sqeNext: Sqe;
   readonly #cqePool: Cqe[];
   /** The one handle forEachCqe() moves from CQE to CQE (valid only during the callback). */
   readonly #cqeCursor: Cqe;
@@ -321,6 +323,8 @@ export class IoUring {
     const cqeWords = this.flags & IORING_SETUP_CQE32 ? 8 : 4;
     const cqes = w(cqOff(CQ_OFF.cqes));
     this.#sqePool = Array.from({ length: this.sqEntries }, (_, i) => new Sqe(this.sqes, i * sqeWords));
+    for (let i = 0; i < this.sqEntries; i++) this.#sqePool[i]!.next = this.#sqePool[(i + 1) & this.#sqMask]!;
+    this.#sqeNext = this.#sqePool[this.#sqeTail & this.#sqMask]!;
     this.#cqePool = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.cqRing, cqes + i * cqeWords));
     this.#cqeCursor = new Cqe(this.cqRing, cqes);
     this.#cqes = cqes;
@@ -444,7 +448,8 @@ export class IoUring {
     // The cached head is never ahead of the kernel's, so "not full" by it is true; only when it
     // says full is the kernel's head reloaded (#sqFull).
     if (tail === this.#sqLimit && this.#sqFull(tail)) return null;
-    const sqe = this.#sqePool[tail & this.#sqMask]!;
+    const sqe = this.#sqeNext;
+    this.#sqeNext = sqe.next;
     this.#sqeTail = add32(tail, 1);
     sqe.fresh = true; // prepRw() may skip the words that are already 0
     return sqe;
@@ -458,7 +463,8 @@ export class IoUring {
     if (!this.#canSubmit) throw this.#refuse("unsafeGetSqe");
     const tail = this.#sqeTail;
     if (tail === this.#sqLimit && this.#sqFull(tail)) return null;
-    const sqe = this.#sqePool[tail & this.#sqMask]!;
+    const sqe = this.#sqeNext;
+    this.#sqeNext = sqe.next;
     this.#sqeTail = add32(tail, 1);
     sqe.fresh = false; // not zeroed: prepRw() must write every word
     return sqe;

@@ -108,6 +108,8 @@ export class Sqe {
    * setter except those of fd and user_data (which every prep writes / no prep touches).
    */
   fresh = false;
+  /** @internal the pooled handle of the next slot (a ring links its pool in a circle); itself otherwise */
+  next: Sqe = this;
 
   constructor(u32: Uint32Array, wordIndex: number) {
     checkSlot(u32, wordIndex, 16);

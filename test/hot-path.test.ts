@@ -15,6 +15,9 @@ function dirtyNops(ring: IoUring, n: number, tag: number): void {
   for (let k = 0; k < n; k++) {
     const sqe = ring.getSqe()!;
     expect(sqe, `getSqe ${k} of ${n}`).not.toBeNull();
+    // the handle is the one of the slot the SQ tail counter names (getSqe walks a circle of them)
+    const slotWords = ring.flags & IORING_SETUP_SQE128 ? 32 : 16;
+    expect(sqe.i, "handle of slot sqeTail & mask").toBe(((ring.counters().sqeTail - 1) & (ring.sqEntries - 1)) * slotWords);
     expect(
       Array.from(sqe.bytes()).every((b) => b === 0),
       `slot handed out at counter ${ring.counters().sqeTail - 1} is zeroed`,
