@@ -285,6 +285,16 @@ function setTargetFixedFile(sqe: Sqe, fileIndex: number, name = "fileIndex"): vo
 
 /** Mirrors io_uring_prep_nop(). Linux ≥ 5.1. */
 export function prepNop(sqe: Sqe): void {
+  // A slot fresh from getSqe() is all zeros, and IORING_OP_NOP is 0: of prepRw()'s fields only
+  // fd = -1 is left to write. Anything else (re-prepped, unsafeGetSqe, a test view) takes prepRw().
+  // (fresh implies a pool handle of an open ring: close() clears it, so no bounds check here)
+  // `fresh === true` only on an Sqe (a plain object passed by mistake has no such field and goes
+  // to prepRw(), which names the error); the typeof guard keeps null/undefined there too.
+  if (typeof sqe === "object" && sqe !== null && sqe.fresh === true) {
+    sqe.fresh = false;
+    sqe.u32[sqe.i + SQW.fd] = -1;
+    return;
+  }
   prepRw(IORING_OP_NOP, sqe, -1, 0, 0, 0);
 }
 

@@ -104,9 +104,12 @@ export class Sqe {
   keep: unknown = undefined;
   /**
    * @internal true while the slot is known to be all zeros from getSqe() and untouched since: prepRw()
-   * then skips the op-specific words. Cleared by prepRw() and by every setter of an op-specific field.
+   * then skips the op-specific words, and prepNop() writes only fd. Cleared by prepRw() and by every
+   * setter except those of fd and user_data (which every prep writes / no prep touches).
    */
   fresh = false;
+  /** @internal the pooled handle of the next slot (a ring links its pool in a circle); itself otherwise */
+  next: Sqe = this;
 
   constructor(u32: Uint32Array, wordIndex: number) {
     checkSlot(u32, wordIndex, 16);
@@ -119,6 +122,7 @@ export class Sqe {
     return this.u32[this.i]! & 0xff;
   }
   set opcode(v: number) {
+    this.fresh = false;
     this.u32[this.i] = (this.u32[this.i]! & 0xffffff00) | (v & 0xff);
   }
   /** IOSQE_* flags. Prep helpers reset them to 0, as liburing's do: set flags after prep. */
@@ -126,12 +130,14 @@ export class Sqe {
     return (this.u32[this.i]! >>> 8) & 0xff;
   }
   set flags(v: number) {
+    this.fresh = false;
     this.u32[this.i] = (this.u32[this.i]! & 0xffff00ff) | ((v & 0xff) << 8);
   }
   get ioprio(): number {
     return this.u32[this.i]! >>> 16;
   }
   set ioprio(v: number) {
+    this.fresh = false;
     this.u32[this.i] = (this.u32[this.i]! & 0xffff) | ((v & 0xffff) << 16);
   }
   get fd(): number {
@@ -145,6 +151,7 @@ export class Sqe {
     return getU64(this.u32, this.i + SQW.off);
   }
   set off(v: U64) {
+    this.fresh = false;
     setU64(this.u32, this.i + SQW.off, v);
   }
   /** `addr`: a buffer or struct address, or op-specific. */
@@ -152,12 +159,14 @@ export class Sqe {
     return getU64(this.u32, this.i + SQW.addr);
   }
   set addr(v: U64) {
+    this.fresh = false;
     setU64(this.u32, this.i + SQW.addr, v);
   }
   get len(): number {
     return this.u32[this.i + SQW.len]!;
   }
   set len(v: number) {
+    this.fresh = false;
     this.u32[this.i + SQW.len] = v;
   }
   /** The op-specific flags word: rw_flags, fsync_flags, open_flags, msg_flags, timeout_flags, … */
@@ -243,8 +252,8 @@ export class Sqe {
 export class Cqe {
   /** @internal the CQ ring (or any view) */
   u32: Uint32Array;
-  /** @internal word index of this CQE in `u32` */
-  readonly i: number;
+  /** @internal word index of this CQE in `u32` (forEachCqe() moves its one handle from slot to slot) */
+  i: number;
 
   constructor(u32: Uint32Array, wordIndex: number) {
     checkSlot(u32, wordIndex, 4);

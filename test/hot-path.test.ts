@@ -15,6 +15,9 @@ function dirtyNops(ring: IoUring, n: number, tag: number): void {
   for (let k = 0; k < n; k++) {
     const sqe = ring.getSqe()!;
     expect(sqe, `getSqe ${k} of ${n}`).not.toBeNull();
+    // the handle is the one of the slot the SQ tail counter names (getSqe walks a circle of them)
+    const slotWords = ring.flags & IORING_SETUP_SQE128 ? 32 : 16;
+    expect(sqe.i, "handle of slot sqeTail & mask").toBe(((ring.counters().sqeTail - 1) & (ring.sqEntries - 1)) * slotWords);
     expect(
       Array.from(sqe.bytes()).every((b) => b === 0),
       `slot handed out at counter ${ring.counters().sqeTail - 1} is zeroed`,
@@ -111,6 +114,14 @@ describeKernel("hot path", () => {
         ["personality", (s) => (s.personality = 2)],
         ["fileIndex", (s) => (s.fileIndex = 9)],
         ["addr3", (s) => (s.addr3 = 0x1234)],
+        // prepNop() on a fresh slot writes only fd: a setter of any other field a prep owns must
+        // make the slot not fresh too, or the value would survive the prep
+        ["opcode", (s) => (s.opcode = 0x17)],
+        ["flags", (s) => (s.flags = 0x4)],
+        ["ioprio", (s) => (s.ioprio = 5)],
+        ["off", (s) => (s.off = 0x1_0000_0002)],
+        ["addr", (s) => (s.addr = 0x1000)],
+        ["len", (s) => (s.len = 64)],
       ];
       for (const [name, set] of setters) {
         const b = ring.getSqe()!;
@@ -134,12 +145,70 @@ describeKernel("hot path", () => {
       expect(got.slice(8, 10)).toEqual([0xffffffff, 0xffffffff]); // user_data: prep leaves it alone
       expect(got.slice(10)).toEqual([0, 0, 0, 0, 0, 0]);
       d.userData = 0;
-      // all four run: the kernel sees valid SQEs
-      expect(ring.submitAndWait(9)).toBe(9);
+      // unsafeGetSqe + prepNop: a dirty slot takes the full prep, never the fresh-slot shortcut
+      const e = ring.unsafeGetSqe()!;
+      e.u32.fill(0xffffffff, e.i, e.i + 16);
+      prepNop(e);
+      expect(words(e)).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0xffffffff, 0xffffffff, 0, 0, 0, 0, 0, 0]);
+      e.userData = 0;
+      // all of them run: the kernel sees valid SQEs (the write of 0 bytes to fd 1 is fourth from last)
+      const n = setters.length + 4;
+      expect(ring.submitAndWait(n)).toBe(n);
       const res: number[] = [];
-      expect(ring.forEachCqe((cqe) => res.push(cqe.res))).toBe(9);
-      expect(res.slice(0, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(ring.forEachCqe((cqe) => res.push(cqe.res))).toBe(n);
+      expect(res.filter((r) => r !== 0)).toEqual([]);
       void iov;
+    });
+  }
+
+  for (const cqe32 of [false, true]) {
+    kernelTest(`forEachCqe moves one handle over 16${cqe32 ? "/32" : ""}-byte CQEs across the wrap; a throw consumes up to the CQE it threw on`, () => {
+      using ring = new IoUring(4, { cqe32 }); // CQ of 8: the counters wrap the slots every 8
+      let next = 0;
+      const seen: number[] = [];
+      const handles = new Set<unknown>();
+      for (let round = 0; round < 5; round++) {
+        for (let k = 0; k < 3; k++) {
+          const sqe = ring.getSqe()!;
+          prepNop(sqe);
+          sqe.userData = next++;
+        }
+        expect(ring.submitAndWait(3)).toBe(3);
+        expect(ring.forEachCqe((c) => {
+          handles.add(c);
+          seen.push(c.userData);
+          expect(c.res).toBe(0);
+        })).toBe(3);
+      }
+      expect(seen).toEqual(Array.from({ length: 15 }, (_, k) => k));
+      expect(handles.size).toBe(1);
+      // a callback that throws on the second of three CQEs: the first two are consumed, the third is not
+      for (let k = 0; k < 3; k++) {
+        const sqe = ring.getSqe()!;
+        prepNop(sqe);
+        sqe.userData = 100 + k;
+      }
+      ring.submitAndWait(3);
+      let calls = 0;
+      expect(() => ring.forEachCqe((c) => {
+        if (++calls === 2) throw new Error(`stop at ${c.userData}`);
+      })).toThrow("stop at 101");
+      expect(ring.cqReady()).toBe(1);
+      expect(ring.counters().cqHead).toBe(17);
+      // cqAdvance checks its count against the tail it last saw, and reloads it before refusing
+      expect(() => ring.cqAdvance(2)).toThrow(RangeError);
+      expect(() => ring.cqAdvance(0.5)).toThrow(RangeError);
+      expect(() => ring.cqAdvance(1n as never)).toThrow(RangeError);
+      expect(() => ring.cqAdvance("1" as never)).toThrow(RangeError);
+      expect(ring.peekCqe()!.userData).toBe(102);
+      ring.cqAdvance(1);
+      expect(ring.counters().cqHead).toBe(18);
+      expect(ring.cqReady()).toBe(0);
+      // CQEs that arrived since the tail was last loaded: a count up to the kernel's tail is taken
+      for (let k = 0; k < 2; k++) prepNop(ring.getSqe()!);
+      ring.submitAndWait(2);
+      ring.cqAdvance(2);
+      expect(ring.counters().cqHead).toBe(20);
     });
   }
 });
