@@ -23,7 +23,7 @@
  *   empty files and directories; FIFOs, sockets and devices are skipped with a
  *   warning; a directory is never copied into itself.
  */
-import { type Dirent, readdirSync, readlinkSync, realpathSync, writeSync } from "node:fs";
+import { type Dirent, readdirSync, readlinkSync, realpathSync, statfsSync, writeSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -901,6 +901,7 @@ class Copier {
       });
     };
     const io = this.io;
+    const piece = writePiece(bs, dst);
     let stop = false;
     let opsOut = 0;
     let nextRead = 0;
@@ -971,17 +972,34 @@ class Copier {
       for (let j = 0; j < r.got.length; j++) {
         const k = first(c) + j;
         const pipe = pipeOf(c, j);
-        steps.push(
-          step(
-            (q) => prepSplice(q, pipe[0], -1, dfd, k * bs, lenOf(k)),
-            (n) => {
-              r.put[j] = n;
-              if (n !== lenOf(k)) stop = true;
-              if (--r.writesLeft === 0) r.written = true;
-            },
-          ),
-        );
-        r.writesLeft++;
+        const len = lenOf(k);
+        // a block's write in pieces of `piece` bytes, in order from its pipe; put[j] = what they
+        // wrote up to the first that fell short (or that one's error, when it was the first)
+        let put = 0;
+        let short = false;
+        r.put[j] = 0;
+        for (let at = 0; at < len; at += piece) {
+          const n = Math.min(piece, len - at);
+          steps.push(
+            step(
+              (q) => prepSplice(q, pipe[0], -1, dfd, k * bs + at, n),
+              (res) => {
+                if (!short) {
+                  if (res === n) put += n;
+                  else {
+                    short = true;
+                    stop = true;
+                    if (res > 0) put += res;
+                    else if (put === 0 && res !== -ECANCELED) put = res;
+                  }
+                  r.put[j] = put;
+                }
+                if (--r.writesLeft === 0) r.written = true;
+              },
+            ),
+          );
+          r.writesLeft++;
+        }
       }
       if (c + 1 < rounds && !stop) {
         r.writesLeft++;
@@ -1338,6 +1356,28 @@ const STREAM_ROUND = 16;
 /** What wakes a write waiting in a pipe whose read will never come (see #spliceFile). */
 const POISON = new Uint8Array(1);
 let pipeSize = -1;
+
+/** statfs(2) f_type of tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
+/** The most #spliceFile writes in one splice, except on tmpfs (see writePiece). */
+const WRITE_PIECE = 256 * 1024;
+
+/**
+ * How many bytes #spliceFile writes per splice into `dst`'s filesystem: the whole block on tmpfs,
+ * at most WRITE_PIECE elsewhere. A write allocates page-cache folios as large as itself where the
+ * filesystem has large folios (ext4, xfs): here (a VM with the balloon's free-page reporting) the
+ * 1 GiB copy in 1 MiB writes — order-8 folios — spent 1–2 s of sys time in the memcpy in about
+ * half the runs (median 0.68–1.3 s against cp's 0.3 s), never in 256 KiB writes (0.37–0.41 s;
+ * cp writes 64 KiB at a time). tmpfs (order-0 pages) never did, and is 13 % faster in 1 MiB writes.
+ */
+function writePiece(bs: number, dst: string): number {
+  try {
+    if (statfsSync(dirname(dst)).type === TMPFS_MAGIC) return bs;
+  } catch {
+    // cannot tell: the safe size
+  }
+  return Math.min(bs, WRITE_PIECE);
+}
 
 /** The capacity pipes get for `want`-byte blocks here (F_SETPIPE_SZ; capped by fs.pipe-max-size for non-root), measured once. */
 function pipeCapacity(want: number): number {

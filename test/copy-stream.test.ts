@@ -110,6 +110,35 @@ describe.skipIf(Boolean(unavailable))("copyFile: the splice stream", () => {
     });
   }
 
+  // Off tmpfs a block is written in pieces of at most 256 KiB (writePiece in lib/copy.ts): 512 KiB
+  // blocks on the work directory's disk filesystem are two splices each from one pipe.
+  test("blocks written in pieces (512 KiB blocks, off tmpfs): exact, and exact again when the source is cut mid-copy", async () => {
+    const big = 512 * KiB;
+    const size = 4 * ROUND * big + 3 * big + 1000;
+    const { path, data } = source(size);
+    const dst = out();
+    const s = await copyFile(path, dst, { blockSize: big });
+    expect(s.bytes).toBe(size);
+    expect(readFileSync(dst).equals(data)).toBe(true);
+    const dst2 = out();
+    let cut = false;
+    const s2 = await copyFile(path, dst2, {
+      blockSize: big,
+      progressInterval: 0,
+      onProgress: (p) => {
+        if (!cut && p.bytes > 0) {
+          cut = true;
+          truncateSync(path, ROUND * big + big / 2);
+        }
+      },
+    });
+    const got = readFileSync(dst2);
+    expect(got.length).toBe(s2.bytes);
+    expect(got.length).toBeGreaterThanOrEqual(ROUND * big + big / 2);
+    expect(got.equals(data.subarray(0, got.length))).toBe(true);
+    expect(leftovers(work.path)).toEqual([]);
+  });
+
   test("an abort mid-stream rejects with AbortError, leaves no file and no fd", async () => {
     const { path } = source(16 * ROUND * bs);
     const dst = out();
