@@ -851,7 +851,8 @@ class Copier {
    *
    * Round c moves blocks [c·per, (c+1)·per), block j through pipe j of set c mod 2. Round c's
    * reads (all but its first block) go in once the writes of round c − 2 (the same pipes) are
-   * over, so a read never waits for room. Round c's writes go in once its reads are all in, and
+   * over, so a read never waits for room (round 0 reads each block in its write chain, right
+   * before writing it, so that writing starts at once). Round c's writes go in once its reads are all in, and
    * end with the read of round c + 1's first block: the next write chain, queued meanwhile,
    * waits in that pipe and starts the moment this one is done — no round trip through JS in
    * between (that gap cost ~0.4 ms a round). So a write only ever waits for the chain before it,
@@ -959,10 +960,11 @@ class Copier {
         },
       );
     };
+    /** Round c's reads but its first block's (c ≥ 1: the previous write chain reads that one). */
     const submitReads = (c: number) => {
       const r = round(c);
       const steps: Step[] = [];
-      for (let j = c === 0 ? 0 : 1; j < r.got.length; j++) steps.push(readStep(c, j));
+      for (let j = 1; j < r.got.length; j++) steps.push(readStep(c, j));
       if (steps.length) enqueue(steps);
     };
     const submitWrites = (c: number) => {
@@ -973,6 +975,9 @@ class Copier {
         const k = first(c) + j;
         const pipe = pipeOf(c, j);
         const len = lenOf(k);
+        // round 0 reads each block right before writing it: the copy starts writing after one
+        // read instead of sixteen (~1.5 ms of a cold call)
+        if (c === 0) steps.push(readStep(0, j));
         // a block's write in pieces of `piece` bytes, in order from its pipe; put[j] = what they
         // wrote up to the first that fell short (or that one's error, when it was the first)
         let put = 0;
@@ -1019,11 +1024,14 @@ class Copier {
       }
       if (stop) return;
       // a set of pipes is refilled once the write chain that drained it is over
-      while (nextRead < rounds && (nextRead < 2 || R[nextRead - 2]!.written)) submitReads(nextRead++);
+      while (nextRead < rounds && (nextRead < 2 || R[nextRead - 2]!.written)) {
+        if (nextRead === 0) round(nextRead++); // round 0 reads in its write chain
+        else submitReads(nextRead++);
+      }
       // a round's writes, once its own reads are in and the round two back (the same pipes) is written
       while (nextWrite < rounds && !stop) {
         const c = nextWrite;
-        if (c >= nextRead || R[c]!.readsLeft > 0 || (c >= 2 && !R[c - 2]!.written)) break;
+        if (c >= nextRead || (c > 0 && R[c]!.readsLeft > 0) || (c >= 2 && !R[c - 2]!.written)) break;
         nextWrite++;
         submitWrites(c);
       }
