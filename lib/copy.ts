@@ -1373,10 +1373,11 @@ const WRITE_PIECE = 256 * 1024;
 /**
  * How many bytes #spliceFile writes per splice into `dst`'s filesystem: the whole block on tmpfs,
  * at most WRITE_PIECE elsewhere. A write allocates page-cache folios as large as itself where the
- * filesystem has large folios (ext4, xfs): here (a VM with the balloon's free-page reporting) the
- * 1 GiB copy in 1 MiB writes — order-8 folios — spent 1–2 s of sys time in the memcpy in about
- * half the runs (median 0.68–1.3 s against cp's 0.3 s), never in 256 KiB writes (0.37–0.41 s;
- * cp writes 64 KiB at a time). tmpfs (order-0 pages) never did, and is 13 % faster in 1 MiB writes.
+ * filesystem has large folios (ext4, xfs). On this VM (a balloon with free-page reporting) a
+ * 1 GiB copy now and then spends 1–2 s of sys time in the memcpy into fresh page-cache pages —
+ * cp too, less often — and in 1 MiB writes (order-8 folios) it did so in 14 of 23 runs, in
+ * 256 KiB writes in 4 of 25 (cp writes 64 KiB at a time); the fast runs take the same time
+ * either way. On tmpfs (order-0 pages) 1 MiB writes are 13 % faster than 256 KiB blocks.
  */
 function writePiece(bs: number, dst: string): number {
   try {
