@@ -866,7 +866,11 @@ class Copier {
     const bs = this.o.blockSize;
     if (pipeCapacity(bs) < bs) return null;
     const blocks = Math.ceil(size / bs);
-    const want = Math.min(STREAM_ROUND, Math.ceil(blocks / 2));
+    const piece = writePiece(bs, dst);
+    // a write chain (round 0's: a read and the pieces per block, then the hand-on) must fit the SQ
+    const fit = Math.floor((this.io.ring.sqEntries - 1) / (Math.ceil(bs / piece) + 1));
+    if (fit < 1) return null;
+    const want = Math.min(STREAM_ROUND, Math.ceil(blocks / 2), fit);
     const sets: [number, number][][] = [[], []];
     for (let k = 0; k < (blocks > want ? 2 : 1) * want; k++) {
       const p = makePipe(bs);
@@ -902,7 +906,6 @@ class Copier {
       });
     };
     const io = this.io;
-    const piece = writePiece(bs, dst);
     let stop = false;
     let opsOut = 0;
     let nextRead = 0;

@@ -139,6 +139,23 @@ describe.skipIf(Boolean(unavailable))("copyFile: the splice stream", () => {
     expect(leftovers(work.path)).toEqual([]);
   });
 
+  // A write chain must fit the SQ: a caller's small COOP ring (16 SQEs) with 512 KiB blocks written
+  // in two pieces each gets rounds of 5 blocks (3 SQEs a block and the hand-on), not 16.
+  test("a caller's small COOP_TASKRUN ring: rounds shrink to fit its SQ, the copy is exact", async () => {
+    const io = new Uring({ entries: 16, coopTaskrun: true, taskrunFlag: true });
+    try {
+      const big = 512 * KiB;
+      const size = 40 * big + 77;
+      const { path, data } = source(size);
+      const dst = out();
+      const s = await copyFile(path, dst, { blockSize: big, uring: io });
+      expect(s.bytes).toBe(size);
+      expect(readFileSync(dst).equals(data)).toBe(true);
+    } finally {
+      await io.close();
+    }
+  });
+
   test("an abort mid-stream rejects with AbortError, leaves no file and no fd", async () => {
     const { path } = source(16 * ROUND * bs);
     const dst = out();
