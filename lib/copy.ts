@@ -1378,8 +1378,8 @@ const WRITE_PIECE = 256 * 1024;
  * at most WRITE_PIECE elsewhere. A write allocates page-cache folios as large as itself where the
  * filesystem has large folios (ext4, xfs). On this VM (a balloon with free-page reporting) a
  * 1 GiB copy now and then spends 1–2 s of sys time in the memcpy into fresh page-cache pages —
- * cp too, less often — and in 1 MiB writes (order-8 folios) it did so in 14 of 23 runs, in
- * 256 KiB writes in 4 of 25 (cp writes 64 KiB at a time); the fast runs take the same time
+ * cp too — and in 1 MiB writes (order-8 folios) it did so in 16 of 28 runs, in
+ * 256 KiB writes in 7 of 31 (cp writes 64 KiB at a time); the fast runs take the same time
  * either way. On tmpfs (order-0 pages) 1 MiB writes are 13 % faster than 256 KiB blocks.
  */
 function writePiece(bs: number, dst: string): number {
