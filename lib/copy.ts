@@ -30,7 +30,7 @@
  *   empty files and directories; FIFOs, sockets and devices are skipped with a
  *   warning; a directory is never copied into itself.
  */
-import { type Dirent, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { type Dirent, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, statfsSync, writeSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -40,6 +40,7 @@ import {
   AT_SYMLINK_NOFOLLOW,
   IORING_OP_READ,
   IORING_OP_WRITE,
+  IORING_SETUP_DEFER_TASKRUN,
   IOSQE_FIXED_FILE,
   O_CLOEXEC,
   O_CREAT,
@@ -219,9 +220,11 @@ class Copier {
   readonly #host: EngineHost;
   #engine: CopyEngine | null = null;
 
-  constructor(options: CopyOptions | undefined) {
+  /** `validated`: `options` is the output of a parse already (copyFile's), not to be parsed again. */
+  constructor(options: CopyOptions | undefined, validated = false) {
     // no options: nothing to validate (zod's first parse costs ~3 ms in a cold process)
-    const p: z.output<typeof CopyOptionsSchema> = options === undefined ? {} : parseOptions(CopyOptionsSchema, options, "options");
+    const p: z.output<typeof CopyOptionsSchema> =
+      options === undefined ? {} : validated ? (options as z.output<typeof CopyOptionsSchema>) : parseOptions(CopyOptionsSchema, options, "options");
     const preserve = new Set<PreserveItem>(
       p.preserve === true ? ["mode", "timestamps", "ownership", "links"] : Array.isArray(p.preserve) ? p.preserve : [],
     );
@@ -338,6 +341,7 @@ class Copier {
   async #takeBuffer(): Promise<Uint8Array> {
     const b = this.#buffers.pop();
     if (b) return b;
+    // made on first use, up to queueDepth: a copy that only splices never needs one (8 MiB of zeroing saved)
     if (this.#buffersMade < this.o.queueDepth) {
       this.#buffersMade++;
       return new Uint8Array(this.o.blockSize);
@@ -906,23 +910,31 @@ class Copier {
     if (size === 0) return 0;
     // A file with fewer allocated blocks than its size has holes: copy only its data extents.
     const sparse = st.blocks * 512 < size;
-    const extents: [number, number][] = sparse ? dataExtents(sfd, size) : [[0, size]];
     const bs = this.o.blockSize;
-    const jobs: Promise<void>[] = [];
     let copied = 0;
+    // Dense files move through pipes with IORING_OP_SPLICE: the kernel copies each byte once,
+    // page cache to page cache, as copy_file_range does for cp — instead of twice through a
+    // user buffer. As one stream (#spliceFile) where the ring allows it; what is left after a
+    // short read goes on below, the buffered way.
+    const stream = !sparse && !(this.io.ring.flags & IORING_SETUP_DEFER_TASKRUN);
+    if (stream) {
+      const n = await this.#spliceFile(sfd, dfd, size, src, dst, moved);
+      if (n === size) return n;
+      if (n !== null) copied = n;
+    }
+    const extents: [number, number][] = sparse ? dataExtents(sfd, size) : [[copied, size]];
+    const jobs: Promise<void>[] = [];
     let eof = size;
     let failed: { error: unknown } | null = null;
-    // Dense files move through pipes with IORING_OP_SPLICE: the kernel copies each byte once,
-    // page cache to page cache, as copy_file_range does for cp — instead of twice through a user
-    // buffer. A pipe per block in flight (made as needed, closed at the end); a buffer from the
-    // pool is still taken per block, as the token of the global queueDepth.
+    // On a DEFER_TASKRUN ring (a caller's Uring), a pipe per block in flight instead: each block's
+    // splice(src → pipe) linked to splice(pipe → dst). A buffer from the pool is still taken per
+    // block, as the token of the global queueDepth.
     const pipes: [number, number][] = [];
     const freePipes: [number, number][] = [];
-    const usePipes = !sparse && pipeCapacity(bs) >= bs;
+    const usePipes = !sparse && !stream && pipeCapacity(bs) >= bs;
     // Measured and left out (test/bench/copy.bench.ts, see the README's copy numbers):
     // fallocate of the destination first (Bun.write's way) gained ~7 % on tmpfs but made ext4
-    // copies swing 0.33–1.6 s; a loop of splice chains on a raw ring of its own (no Promise per
-    // block) was ~13 % faster on tmpfs but 2.6× slower on ext4 (median; 1.4 s of sys CPU).
+    // copies swing 0.33–1.6 s.
     try {
       outer: for (const [start, end] of extents) {
         for (let off = start; off < end; off += bs) {
@@ -974,6 +986,256 @@ class Copier {
     // holes at the end (and a file that shrank) are set by the size
     if (sparse || eof < size) await withPathAsync(this.io.ftruncate(dfd, sparse ? Math.min(size, eof) : eof), dst);
     return copied;
+  }
+
+  /**
+   * A dense file through pipes as two streams: chains of splices file → pipe (the reads: page
+   * references, cheap) ahead of chains of splices pipe → file (the writes: the copy itself,
+   * under the destination's inode lock), each chain in one io-wq worker. Returns the bytes
+   * copied from the start (< size: a read came back short — the caller copies the rest the
+   * buffered way, which follows the file to its real EOF), or null without pipes.
+   *
+   * Why chains: io_uring always punts a splice to io-wq unhashed (REQ_F_FORCE_ASYNC: the file is
+   * not known yet when the work is queued), so independent splices into one file run on several
+   * workers at once and fight over its inode lock (perf of the 1 GiB copy, a pipe per block:
+   * four workers writing, rwsem_spin_on_owner 17 % of all samples). In one linked chain they run
+   * back to back in one worker, like cp's single loop — on a ring without DEFER_TASKRUN only:
+   * there the next link is queued by this thread's task work after every step (and a chain
+   * waiting in a pipe could stall the Uring's reaping), so #copyData does not stream on such a
+   * ring (the copy ring is COOP_TASKRUN; see copyRing()).
+   *
+   * Round c moves blocks [c·per, (c+1)·per), block j through pipe j of set c mod 2. Round c's
+   * reads (all but its first block) go in once the writes of round c − 2 (the same pipes) are
+   * over, so a read never waits for room (round 0 reads each block in its write chain, right
+   * before writing it, so that writing starts at once). Round c's writes go in once its reads are all in, and
+   * end with the read of round c + 1's first block: the next write chain, queued meanwhile,
+   * waits in that pipe and starts the moment this one is done — no round trip through JS in
+   * between (that gap cost ~0.4 ms a round). So a write only ever waits for the chain before it,
+   * never for a worker-less read (no deadlock however few io-wq workers there are); and when
+   * that hand-on fails, one byte written into the pipe wakes it (the block is redone below).
+   * Anything irregular — a short or failed read or write, an abort — stops new submissions; once
+   * everything in flight is over, the blocks are checked in order, short writes finished from
+   * their pipes, and the copy stops at the first block not read whole.
+   */
+  async #spliceFile(sfd: number, dfd: number, size: number, src: string, dst: string, moved: { n: number }): Promise<number | null> {
+    const bs = this.o.blockSize;
+    if (pipeCapacity(bs) < bs) return null;
+    const blocks = Math.ceil(size / bs);
+    const piece = writePiece(bs, dst);
+    // a write chain (round 0's: a read and the pieces per block, then the hand-on) must fit the SQ
+    const fit = Math.floor((this.io.ring.sqEntries - 1) / (Math.ceil(bs / piece) + 1));
+    if (fit < 1) return null;
+    const want = Math.min(STREAM_ROUND, Math.ceil(blocks / 2), fit);
+    const sets: [number, number][][] = [[], []];
+    for (let k = 0; k < (blocks > want ? 2 : 1) * want; k++) {
+      const p = makePipe(bs);
+      if (!p) break;
+      sets[k % 2]!.push(p);
+    }
+    const closeAll = () => {
+      for (const set of sets) for (const [r, w] of set) (closeFd(r), closeFd(w));
+    };
+    // one set is enough when everything fits one round
+    const per = blocks <= sets[0]!.length ? sets[0]!.length : Math.min(sets[0]!.length, sets[1]!.length);
+    if (per === 0) {
+      closeAll();
+      return null;
+    }
+    const rounds = Math.ceil(blocks / per);
+    const first = (c: number) => c * per;
+    const count = (c: number) => Math.min(per, blocks - c * per);
+    const lenOf = (k: number) => Math.min(bs, size - k * bs);
+    const pipeOf = (c: number, j: number) => sets[c % 2]![j]!;
+    /** Per round: each block's read and write result (−ECANCELED: never done), and what is still out. */
+    type Round = { got: number[]; put: number[]; readsLeft: number; writesLeft: number; writing: boolean; written: boolean };
+    const R: Round[] = [];
+    const round = (c: number): Round => {
+      const n = count(c);
+      return (R[c] ??= {
+        got: new Array<number>(n).fill(-ECANCELED),
+        put: new Array<number>(n).fill(-ECANCELED),
+        readsLeft: c === 0 ? n : n - 1,
+        writesLeft: 0,
+        writing: false,
+        written: false,
+      });
+    };
+    const io = this.io;
+    let stop = false;
+    let opsOut = 0;
+    let nextRead = 0;
+    let nextWrite = 0;
+    /** Rounds [0, counted) are written whole and counted in the progress. */
+    let counted = 0;
+    let settle!: () => void;
+    const allOver = new Promise<void>((r) => (settle = r));
+    const checkOver = () => {
+      if (opsOut === 0 && (stop || nextWrite === rounds)) settle();
+    };
+    type Step = { prep: (sqe: Sqe) => void; done: (res: number) => void };
+    const step = (prep: (sqe: Sqe) => void, done: (res: number) => void): Step => {
+      opsOut++;
+      return {
+        prep,
+        done: (res) => {
+          opsOut--;
+          done(res);
+          pump();
+          checkOver();
+        },
+      };
+    };
+    const enqueue = (steps: Step[]) => {
+      try {
+        io.enqueueLinked(steps);
+      } catch (e) {
+        // the ring is closing: nothing of this went in
+        opsOut -= steps.length;
+        stop = true;
+        this.#fail(e);
+      }
+    };
+    const readStep = (c: number, j: number, afterTail?: () => void): Step => {
+      const k = first(c) + j;
+      const pipe = pipeOf(c, j);
+      const r = round(c);
+      return step(
+        (q) => prepSplice(q, sfd, k * bs, pipe[1], -1, lenOf(k)),
+        (n) => {
+          r.got[j] = n;
+          if (n !== lenOf(k)) stop = true;
+          if (afterTail) {
+            // the hand-on failed: wake the write chain waiting in this pipe, if it is queued
+            if (n <= 0 && r.writing) {
+              try {
+                writeSync(pipe[1], POISON);
+              } catch {
+                // cannot happen (the pipe is empty and open at both ends); the write would then wait
+              }
+            }
+            afterTail();
+          } else r.readsLeft--;
+        },
+      );
+    };
+    /** Round c's reads but its first block's (c ≥ 1: the previous write chain reads that one). */
+    const submitReads = (c: number) => {
+      const r = round(c);
+      const steps: Step[] = [];
+      for (let j = 1; j < r.got.length; j++) steps.push(readStep(c, j));
+      if (steps.length) enqueue(steps);
+    };
+    const submitWrites = (c: number) => {
+      const r = round(c);
+      r.writing = true;
+      const steps: Step[] = [];
+      for (let j = 0; j < r.got.length; j++) {
+        const k = first(c) + j;
+        const pipe = pipeOf(c, j);
+        const len = lenOf(k);
+        // round 0 reads each block right before writing it: the copy starts writing after one
+        // read instead of sixteen (~1.5 ms of a cold call)
+        if (c === 0) steps.push(readStep(0, j));
+        // a block's write in pieces of `piece` bytes, in order from its pipe; put[j] = what they
+        // wrote up to the first that fell short (or that one's error, when it was the first)
+        let put = 0;
+        let short = false;
+        r.put[j] = 0;
+        for (let at = 0; at < len; at += piece) {
+          const n = Math.min(piece, len - at);
+          steps.push(
+            step(
+              (q) => prepSplice(q, pipe[0], -1, dfd, k * bs + at, n),
+              (res) => {
+                if (!short) {
+                  if (res === n) put += n;
+                  else {
+                    short = true;
+                    stop = true;
+                    if (res > 0) put += res;
+                    else if (put === 0 && res !== -ECANCELED) put = res;
+                  }
+                  r.put[j] = put;
+                }
+                if (--r.writesLeft === 0) r.written = true;
+              },
+            ),
+          );
+          r.writesLeft++;
+        }
+      }
+      if (c + 1 < rounds && !stop) {
+        r.writesLeft++;
+        steps.push(readStep(c + 1, 0, () => void (--r.writesLeft === 0 && (r.written = true))));
+      }
+      enqueue(steps);
+    };
+    /** Queue whatever may go now. */
+    const pump = () => {
+      if (this.#fatal) stop = true;
+      for (; counted < nextWrite && R[counted]!.written && R[counted]!.put.every((x, j) => x === lenOf(first(counted) + j)); counted++) {
+        let n = 0;
+        for (const x of R[counted]!.put) n += x;
+        moved.n += n;
+        this.#inFlightBytes += n;
+        this.#progress();
+      }
+      if (stop) return;
+      // a set of pipes is refilled once the write chain that drained it is over
+      while (nextRead < rounds && (nextRead < 2 || R[nextRead - 2]!.written)) {
+        if (nextRead === 0) round(nextRead++); // round 0 reads in its write chain
+        else submitReads(nextRead++);
+      }
+      // a round's writes, once its own reads are in and the round two back (the same pipes) is written
+      while (nextWrite < rounds && !stop) {
+        const c = nextWrite;
+        if (c >= nextRead || (c > 0 && R[c]!.readsLeft > 0) || (c >= 2 && !R[c - 2]!.written)) break;
+        nextWrite++;
+        submitWrites(c);
+      }
+    };
+    try {
+      pump();
+      checkOver();
+      await allOver;
+      // every block in order: finish short writes from the pipe, stop at the first not read whole
+      let copied = 0;
+      for (let c = 0; c < rounds; c++) {
+        const r = R[c];
+        if (!r) return copied;
+        for (let j = 0; j < r.got.length; j++) {
+          const k = first(c) + j;
+          const got = r.got[j]!;
+          if (got < 0 && got !== -ECANCELED) throw new UringError(got, "read", { path: src });
+          let out = r.put[j]!;
+          if (out < 0 && out !== -ECANCELED) throw new UringError(out, "write", { path: dst });
+          const have = Math.max(got, 0);
+          out = Math.min(Math.max(out, 0), have); // (a woken write may have written the one poison byte: redone by the caller)
+          while (out < have) {
+            this.#check();
+            const from = k * bs + out;
+            const left = have - out;
+            const pr = pipeOf(c, j)[0];
+            const n = await new Promise<number>((resolve) => io.enqueue((q) => prepSplice(q, pr, -1, dfd, from, left), resolve));
+            if (n <= 0) throw new UringError(n < 0 ? n : -EIO, "write", { path: dst });
+            out += n;
+            r.put[j] = out;
+          }
+          if (c >= counted) {
+            moved.n += have;
+            this.#inFlightBytes += have;
+          }
+          copied += have;
+          if (got !== lenOf(k)) return copied;
+        }
+      }
+      this.#check();
+      return copied;
+    } finally {
+      // never leave a splice in flight (a throw above comes after allOver, or from this.#check())
+      await allOver;
+      closeAll();
+    }
   }
 
   /** One block: read it (requeueing short reads), write what was read (requeueing short writes). */
@@ -1146,7 +1408,16 @@ let sharedCopyRing: Uring | null = null;
  */
 function copyRing(): Uring {
   if (sharedCopyRing && !sharedCopyRing.closed) return sharedCopyRing;
-  const io = new Uring({ entries: 256, cqEntries: 1024 });
+  // COOP_TASKRUN, not the Uring default DEFER_TASKRUN: io-wq posts completions itself, so a chain
+  // of linked splices runs on in its worker instead of coming back to this thread after every step
+  // (which #spliceFile's write chains depend on; see there).
+  let io: Uring;
+  try {
+    io = new Uring({ entries: 256, cqEntries: 1024, coopTaskrun: true, taskrunFlag: true });
+  } catch (e) {
+    if ((e as UringError).code !== "EINVAL") throw e;
+    io = new Uring({ entries: 256, cqEntries: 1024, flags: 0 }); // before Linux 5.19: no COOP_TASKRUN
+  }
   // Creates and renames in one directory contend on its lock: a few io-wq workers do them
   // faster than dozens (measured: test/bench/copy.bench.ts).
   const n = Math.max(4, 2 * cpus().length);
@@ -1180,8 +1451,10 @@ function slotPool(io: Uring): number[] {
 export async function copyFile(src: string, dst: string, options?: CopyOptions): Promise<CopySummary> {
   checkPathArg(src, "src");
   checkPathArg(dst, "dst");
-  parseOptions(CopyOptionsSchema, options, "options"); // validated as given, before dereference is forced on
-  const c = new Copier({ ...options, dereference: true });
+  // validated once, as given (before dereference is forced on); no options, nothing to validate
+  // (a first zod parse costs ~3 ms of a cold call)
+  const p = options === undefined ? {} : parseOptions(CopyOptionsSchema, options, "options");
+  const c = new Copier({ ...p, dereference: true }, true);
   return c.run(async () => {
     const st = await c.io.stat(src).catch((e) => {
       throw withPath(e, src);
@@ -1253,7 +1526,34 @@ function timesOf(st: UringStats): number {
 let keepAlive: unknown = null;
 
 const F_SETPIPE_SZ = 1031;
+/** Blocks per round of #spliceFile (16 MiB at the default 1 MiB blocks; 32 measured the same). */
+const STREAM_ROUND = 16;
+/** What wakes a write waiting in a pipe whose read will never come (see #spliceFile). */
+const POISON = new Uint8Array(1);
 let pipeSize = -1;
+
+/** statfs(2) f_type of tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
+/** The most #spliceFile writes in one splice, except on tmpfs (see writePiece). */
+const WRITE_PIECE = 256 * 1024;
+
+/**
+ * How many bytes #spliceFile writes per splice into `dst`'s filesystem: the whole block on tmpfs,
+ * at most WRITE_PIECE elsewhere. A write allocates page-cache folios as large as itself where the
+ * filesystem has large folios (ext4, xfs). On this VM (a balloon with free-page reporting) a
+ * 1 GiB copy now and then spends 1–2 s of sys time in the memcpy into fresh page-cache pages —
+ * cp too — and in 1 MiB writes (order-8 folios) it did so in 16 of 28 runs, in
+ * 256 KiB writes in 7 of 31 (cp writes 64 KiB at a time); the fast runs take the same time
+ * either way. On tmpfs (order-0 pages) 1 MiB writes are 13 % faster than 256 KiB blocks.
+ */
+function writePiece(bs: number, dst: string): number {
+  try {
+    if (statfsSync(dirname(dst)).type === TMPFS_MAGIC) return bs;
+  } catch {
+    // cannot tell: the safe size
+  }
+  return Math.min(bs, WRITE_PIECE);
+}
 
 /** The capacity pipes get for `want`-byte blocks here (F_SETPIPE_SZ; capped by fs.pipe-max-size for non-root), measured once. */
 function pipeCapacity(want: number): number {
