@@ -46,6 +46,8 @@ Options:
       --fsync            fsync each file before renaming it into place
       --verify           re-read source and copy afterwards and compare sha256 checksums
       --continue         after an error, copy the rest; list every failure at the end
+      --ring-only        copy large files through io_uring splices too (default: the
+                         kernel's copy_file_range on a worker thread, as cp does)
       --queue-depth N    blocks in flight over all files, 1-${QUEUE_DEPTH_MAX} (default ${COPY_DEFAULTS.queueDepth})
       --block-size SIZE  bytes per read/write: 4096, 128K, 1M, ... a multiple of 4K
                          up to 64M (default ${sizeText(COPY_DEFAULTS.blockSize)})
@@ -286,6 +288,7 @@ const CP_OPTIONS: readonly OptionSpec[] = [
   { long: ["fsync"], apply: (f) => void (f.fsync = true) },
   { long: ["verify"], apply: (f) => void (f.verify = true) },
   { long: ["continue"], apply: (f) => void (f.continue = true) },
+  { long: ["ring-only"], apply: (f) => void (f.ringOnly = true) },
   { long: ["queue-depth"], value: "required", kind: "number", apply: (f, v) => void (f.queueDepth = v) },
   { long: ["block-size"], value: "required", kind: "number", apply: (f, v) => void (f.blockSize = v) },
   { long: ["json"], apply: (f) => void (f.json = true) },
@@ -312,6 +315,7 @@ const CpFlags = z
     fsync: z.boolean().default(false),
     verify: z.boolean().default(false),
     continue: z.boolean().default(false),
+    ringOnly: z.boolean().default(false),
     queueDepth: z
       .string()
       .optional()
@@ -381,6 +385,7 @@ export function parseCpArgs(argv: readonly string[]): CpArgs {
   if (f.fsync) copy.fsync = true;
   if (f.verify) copy.verify = true;
   if (f.continue) copy.continueOnError = true;
+  if (f.ringOnly) copy.copyFileRange = false;
   if (f.queueDepth !== undefined) copy.queueDepth = f.queueDepth;
   if (f.blockSize !== undefined) copy.blockSize = f.blockSize;
   return {

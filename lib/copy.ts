@@ -52,6 +52,7 @@ import {
   STATX_BASIC_STATS,
   STATX_BTIME,
 } from "./constants.ts";
+import { copyRange } from "./copy-range.ts";
 import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
@@ -70,6 +71,8 @@ const { ENXIO, EEXIST, EINVAL, ECANCELED, EIO } = ERRNO;
 const COPY_ABORTED = "The copy was aborted";
 /** Files up to this size are copied by one linked chain (one buffer, no JS between steps). */
 const SMALL_FILE = 64 * 1024;
+/** Dense files from this size on go to copy_file_range on a worker thread (lib/copy-range.ts). */
+const RANGE_MIN = 4 * 1024 * 1024;
 
 /** Defaults chosen by measurement (test/bench/copy.bench.ts): 1 MiB blocks, 8 in flight, ~128 files at once. */
 export const COPY_DEFAULTS = { blockSize: 1 << 20, queueDepth: 8, filesInFlight: 128 } as const;
@@ -111,6 +114,12 @@ export const CopyOptionsSchema = z
     onWarning: z.custom<(message: string) => void>((v) => typeof v === "function", "Expected a function").optional(),
     /** Abort the copy: in-flight operations are cancelled and temporary files removed. */
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "Expected an AbortSignal").optional(),
+    /**
+     * Copy the data of large dense files with copy_file_range(2) on a worker thread (default true):
+     * the kernel's own copy, `cp`'s speed, and reflinks on btrfs/XFS. false: through the ring, as
+     * splices. Never with `uring` (everything then runs on that ring).
+     */
+    copyFileRange: z.boolean().optional(),
     /** Run on this Uring instead of a private one. */
     uring: z.custom<Uring>((v) => v instanceof Uring, "Expected a Uring").optional(),
   })
@@ -236,6 +245,7 @@ class Copier {
       fsync: p.fsync ?? false,
       verify: p.verify ?? false,
       continueOnError: p.continueOnError ?? false,
+      copyFileRange: !p.uring && p.copyFileRange !== false,
       queueDepth: p.queueDepth ?? COPY_DEFAULTS.queueDepth,
       blockSize: p.blockSize ?? COPY_DEFAULTS.blockSize,
       filesInFlight: p.filesInFlight ?? COPY_DEFAULTS.filesInFlight,
@@ -730,9 +740,11 @@ class Copier {
     this.summary.files++;
   }
 
-  async #rename(tmp: string, dst: string): Promise<boolean> {
+  /** Rename `tmp` into place (`now`: as a direct syscall); false when noClobber found `dst` there. */
+  async #rename(tmp: string, dst: string, now = false): Promise<boolean> {
     try {
-      await this.io.rename(tmp, dst, { noReplace: this.o.noClobber });
+      if (now) renameNow(tmp, dst, this.o.noClobber ? 1 : 0);
+      else await this.io.rename(tmp, dst, { noReplace: this.o.noClobber });
       this.#tmps.delete(tmp);
       return true;
     } catch (e) {
@@ -859,10 +871,14 @@ class Copier {
   async #copyGeneral(src: string, dst: string, st: UringStats): Promise<void> {
     const tmp = this.#tmpName(dst);
     const mode = this.o.preserve.has("mode") ? st.mode & 0o7777 : st.mode & 0o777;
-    const opened = await Promise.allSettled([
-      this.io.openFd(src, O_RDONLY | (this.o.dereference ? 0 : O_NOFOLLOW)),
-      this.io.openFd(tmp, O_WRONLY | O_CREAT | O_EXCL, mode),
-    ]);
+    const srcFlags = O_RDONLY | (this.o.dereference ? 0 : O_NOFOLLOW);
+    // A file for copy_file_range on a worker (#copyRange): its opens, closes and rename are direct
+    // syscalls (microseconds on a local filesystem, next to milliseconds of copy), so copyFile of
+    // a large file never makes a ring (~10 ms of a cold call). Not with a caller's ring.
+    const direct = this.#walkSync && this.#rangeFile(st);
+    const opened = direct
+      ? [settleNow(() => openNow(src, srcFlags)), settleNow(() => openNow(tmp, O_WRONLY | O_CREAT | O_EXCL, mode))]
+      : await Promise.allSettled([this.io.openFd(src, srcFlags), this.io.openFd(tmp, O_WRONLY | O_CREAT | O_EXCL, mode)]);
     const sfd = opened[0].status === "fulfilled" ? opened[0].value : -1;
     const dfd = opened[1].status === "fulfilled" ? opened[1].value : -1;
     if (dfd >= 0) this.#tmps.add(tmp);
@@ -883,14 +899,19 @@ class Copier {
         if (this.o.fsync) await withPathAsync(this.io.fsync(dfd), dst);
         ok = true;
       } finally {
-        const closes: Promise<void>[] = [];
-        if (sfd >= 0) closes.push(this.io.closeFd(sfd));
-        if (dfd >= 0) closes.push(this.io.closeFd(dfd));
-        await Promise.allSettled(closes);
+        if (direct) {
+          if (sfd >= 0) closeFd(sfd);
+          if (dfd >= 0) closeFd(dfd);
+        } else {
+          const closes: Promise<void>[] = [];
+          if (sfd >= 0) closes.push(this.io.closeFd(sfd));
+          if (dfd >= 0) closes.push(this.io.closeFd(dfd));
+          await Promise.allSettled(closes);
+        }
         if (!ok && dfd >= 0) await this.#removeTmp(tmp);
       }
       try {
-        if (await this.#rename(tmp, dst)) {
+        if (await this.#rename(tmp, dst, direct)) {
           this.summary.files++;
           this.summary.bytes += moved.n;
           this.#copied.push([src, dst]);
@@ -912,11 +933,16 @@ class Copier {
     const sparse = st.blocks * 512 < size;
     const bs = this.o.blockSize;
     let copied = 0;
+    if (this.#rangeFile(st)) {
+      const r = await this.#copyRange(sfd, dfd, size, dst, moved);
+      if (r === size) return r;
+      if (r !== null) copied = r; // the source ended first: the buffered path below finds its EOF
+    }
     // Dense files move through pipes with IORING_OP_SPLICE: the kernel copies each byte once,
     // page cache to page cache, as copy_file_range does for cp — instead of twice through a
     // user buffer. As one stream (#spliceFile) where the ring allows it; what is left after a
     // short read goes on below, the buffered way.
-    const stream = !sparse && !(this.io.ring.flags & IORING_SETUP_DEFER_TASKRUN);
+    const stream = copied === 0 && !sparse && !(this.io.ring.flags & IORING_SETUP_DEFER_TASKRUN);
     if (stream) {
       const n = await this.#spliceFile(sfd, dfd, size, src, dst, moved);
       if (n === size) return n;
@@ -986,6 +1012,46 @@ class Copier {
     // holes at the end (and a file that shrank) are set by the size
     if (sparse || eof < size) await withPathAsync(this.io.ftruncate(dfd, sparse ? Math.min(size, eof) : eof), dst);
     return copied;
+  }
+
+  /** Whether `st`'s data goes to copy_file_range on a worker (#copyRange): large, dense, allowed. */
+  #rangeFile(st: UringStats): boolean {
+    return this.o.copyFileRange && st.size >= RANGE_MIN && st.blocks * 512 >= st.size;
+  }
+
+  /** stat of copyFile's source (symlinks followed): a direct syscall unless on a caller's ring. */
+  async statFollow(path: string): Promise<UringStats> {
+    if (this.#walkSync) return statNow(path);
+    return this.io.stat(path);
+  }
+
+  /**
+   * A dense file by copy_file_range on a worker thread (lib/copy-range.ts): the bytes copied from
+   * the start (< size: the source ended first), or null when the kernel or the pool cannot do it
+   * for this pair (another filesystem on an old kernel, no worker): then nothing was copied, or
+   * what was is counted and the rest goes the ring's way.
+   */
+  async #copyRange(sfd: number, dfd: number, size: number, dst: string, moved: { n: number }): Promise<number | null> {
+    const r = await copyRange(
+      sfd,
+      dfd,
+      0,
+      size,
+      (n) => {
+        moved.n += n;
+        this.#inFlightBytes += n;
+        this.#progress();
+      },
+      () => this.#fatal !== null,
+    );
+    this.#check();
+    if (r.end === "error") {
+      // the write side's errors as a write's, like every other path (ENOSPC: no space left on device, write 'dst')
+      const write = r.errno === -28 || r.errno === -27 || r.errno === -122; // ENOSPC, EFBIG, EDQUOT
+      throw new UringError(r.errno, write ? "write" : "copy_file_range", { path: dst });
+    }
+    if (r.end === "unsupported") return r.copied > 0 ? r.copied : null;
+    return r.copied;
   }
 
   /**
@@ -1456,7 +1522,7 @@ export async function copyFile(src: string, dst: string, options?: CopyOptions):
   const p = options === undefined ? {} : parseOptions(CopyOptionsSchema, options, "options");
   const c = new Copier({ ...p, dereference: true }, true);
   return c.run(async () => {
-    const st = await c.io.stat(src).catch((e) => {
+    const st = await c.statFollow(src).catch((e) => {
       throw withPath(e, src);
     });
     if (st.isDirectory()) throw new UringError(-21, "copyFile", { path: src, advice: "the source is a directory: use copyTree()" });
@@ -1615,9 +1681,9 @@ function mkdirNow(path: string, mode: number): void {
 }
 
 /** open(2) now; a UringError naming the path on failure. */
-function openNow(path: string, flags: number): number {
+function openNow(path: string, flags: number, mode?: number): number {
   try {
-    return openSync(path, flags | O_CLOEXEC);
+    return openSync(path, flags | O_CLOEXEC, mode);
   } catch (e) {
     throw toUringError(e, "open", path);
   }
@@ -1655,6 +1721,23 @@ function lstatNow(path: string, existence: boolean): UringStats | boolean {
   if (existence && r === -ERRNO.ENOENT) return false;
   if (r < 0) throw new UringError(r, "lstat", { path });
   return existence ? true : parseStatx(statxBuf);
+}
+
+/** stat now (statx(2), symlinks followed; the same fields as Uring's stat()). */
+function statNow(path: string): UringStats {
+  const bytes = Buffer.from(`${path}\0`);
+  const r = statxSync(AT_FDCWD, addressOf(bytes), 0, STATX_BASIC_STATS | STATX_BTIME, statxAddr);
+  if (r < 0) throw new UringError(r, "stat", { path });
+  return parseStatx(statxBuf);
+}
+
+/** `f()`'s value or throw as a settled result, like Promise.allSettled's. */
+function settleNow<T>(f: () => T): PromiseSettledResult<T> {
+  try {
+    return { status: "fulfilled", value: f() };
+  } catch (reason) {
+    return { status: "rejected", reason };
+  }
 }
 
 function toUringError(e: unknown, syscall: string, path: string): unknown {

@@ -123,6 +123,7 @@ describe("argument parser", () => {
   test("the other switches map onto CopyOptions", () => {
     const a = parseCpArgs(["--fsync", "--verify", "--continue", "--json", "-q", "--queue-depth", "32", "--block-size=128K", "a", "b"]);
     expect(a.copy).toEqual({ fsync: true, verify: true, continueOnError: true, queueDepth: 32, blockSize: 128 * 1024 });
+    expect(parseCpArgs(["--ring-only", "a", "b"]).copy).toEqual({ copyFileRange: false });
     expect(a.json).toBe(true);
     expect(a.quiet).toBe(true);
     expect(a.continue).toBe(true);

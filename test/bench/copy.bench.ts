@@ -195,6 +195,7 @@ function datasets(o: CopyBenchOptions, notes: string[]): Dataset[] {
     toolMethod("cp", "cp", false, (s, d) => [cp, s, d]),
     ...("argv" in cli ? [toolMethod("cli", "bun-uring cp (CLI)", true, (s, d) => cli.argv(false, s, d))] : []),
     cell("copyFile", "copyFile()", true, { kind: "copyFile" }),
+    cell("copyFileRing", "copyFile({ copyFileRange: false }): io_uring splices", true, { kind: "copyFile", options: { copyFileRange: false } }),
     cell("copyFileSync", "fs.copyFileSync (copy_file_range)", false, { kind: "copyFileSync" }),
     cell("bunWrite", "Bun.write(dst, Bun.file(src))", false, { kind: "bunWrite" }),
     cell("fsCp", "fs.promises.cp (Bun)", false, { kind: "fsCp" }),
@@ -418,8 +419,9 @@ function tuneMethods(o: CopyBenchOptions): { file: Method[]; tree: Method[]; lab
   const file = o.copyFileCombos.map(({ blockSize, queueDepth }) => {
     const id = `copyFile-${blockSize}x${queueDepth}`;
     const isDefault = blockSize === COPY_DEFAULTS.blockSize && queueDepth === COPY_DEFAULTS.queueDepth;
-    labels.set(id, { label: `copyFile blockSize ${fmtBytes(blockSize)} × queueDepth ${queueDepth}`, isDefault });
-    return cellMethod(BENCH_FILE, id, id, true, { kind: "copyFile", options: { blockSize, queueDepth } });
+    labels.set(id, { label: `copyFile (ring only) blockSize ${fmtBytes(blockSize)} × queueDepth ${queueDepth}`, isDefault });
+    // the blocks are the ring path's (copy_file_range has none): measured with it forced
+    return cellMethod(BENCH_FILE, id, id, true, { kind: "copyFile", options: { blockSize, queueDepth, copyFileRange: false } });
   });
   const tree = o.filesInFlight.map((filesInFlight) => {
     const id = `copyTree-${filesInFlight}`;

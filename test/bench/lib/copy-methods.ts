@@ -92,8 +92,8 @@ export interface CellRequest {
   kind: CellKind;
   src: string;
   dst: string;
-  /** copyFile/copyTree options (blockSize, queueDepth, filesInFlight). */
-  options?: Record<string, number>;
+  /** copyFile/copyTree options (blockSize, queueDepth, filesInFlight, copyFileRange). */
+  options?: Record<string, number | boolean>;
   /** Copy once first (into `dst + ".warmup"`, then discarded and synced), and time the second call. */
   warm?: boolean;
   /** Where the warm-up copy is retired to (see `discard()` in copy-data.ts); null: removed. */

@@ -1,0 +1,173 @@
+/**
+ * copyFile/copyTree's copy_file_range path (lib/copy-range.ts): large dense files copied by the
+ * kernel on a worker thread. Against the real kernel: which files take it (and which do not), the
+ * bytes, progress, the fallback when the kernel refuses (another filesystem: EXDEV), a stop
+ * mid-file, a full disk, and that an idle worker never keeps a process alive.
+ */
+import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { Uring, copyFile, copyTree, type CopyProgress } from "../lib/index.ts";
+import { rangeStats } from "../lib/copy-range.ts";
+import { caught, kernelTest as test, REPO, tempDir, unavailable, withTmpfs } from "./helpers.ts";
+
+const MiB = 1024 * 1024;
+const TMP_NAME = /\.bun-uring-\d+-\d+\.tmp$/;
+
+let work: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  work = tempDir("bun-uring-range-");
+  if (unavailable) return;
+  // the first large copy starts a worker, whose event loop holds fds of its own for the life of
+  // the process: start it now, so the fd counts below see only what a copy leaves behind
+  const warm = join(work.path, "warm-up");
+  writeFileSync(warm, randomBytes(5 * 1024 * 1024));
+  await copyFile(warm, `${warm}.copy`);
+});
+afterAll(() => work?.cleanup());
+
+let seq = 0;
+function source(size: number): { path: string; data: Buffer } {
+  const data = randomBytes(size);
+  const path = join(work.path, `src-${++seq}`);
+  writeFileSync(path, data);
+  return { path, data };
+}
+const out = () => join(work.path, `dst-${++seq}`);
+const openFds = () => readdirSync("/proc/self/fd").length;
+async function fdsSettle(want: number): Promise<number> {
+  for (let k = 0; k < 50 && openFds() > want; k++) await Bun.sleep(20);
+  return openFds();
+}
+
+describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
+  test("a large dense file goes to a worker: byte-identical, progress reaches the size, counted once, no temp file, no fd left", async () => {
+    const { path, data } = source(24 * MiB + 123);
+    const dst = out();
+    const fds = openFds();
+    const before = rangeStats().jobs;
+    const seen: number[] = [];
+    const s = await copyFile(path, dst, { progressInterval: 0, onProgress: (p: CopyProgress) => seen.push(p.bytes) });
+    expect(rangeStats().jobs).toBe(before + 1);
+    expect(rangeStats().workers).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(dst).equals(data)).toBe(true);
+    expect(s.bytes).toBe(data.length);
+    expect(s.files).toBe(1);
+    // 16 MiB chunks: at least one progress report before the end, and the last one at the size
+    expect(seen.some((b) => b > 0 && b < data.length)).toBe(true);
+    expect(seen.at(-1)).toBe(data.length);
+    for (let k = 1; k < seen.length; k++) expect(seen[k]!).toBeGreaterThanOrEqual(seen[k - 1]!);
+    expect(readdirSync(work.path).filter((n) => TMP_NAME.test(n))).toEqual([]);
+    expect(await fdsSettle(fds)).toBe(fds);
+  });
+
+  test("not taken: copyFileRange false, a caller's ring, a file under 4 MiB, a sparse file — each still byte-identical", async () => {
+    const big = source(6 * MiB);
+    const small = source(4 * MiB - 1);
+    const sparse = join(work.path, `sparse-${++seq}`);
+    const fd = openSync(sparse, "w");
+    writeSync(fd, Buffer.from("head"), 0, 4, 0);
+    writeSync(fd, Buffer.from("tail"), 0, 4, 20 * MiB);
+    closeSync(fd);
+    const before = rangeStats().jobs;
+    const a = out();
+    await copyFile(big.path, a, { copyFileRange: false });
+    const io = new Uring({ entries: 64 });
+    const b = out();
+    try {
+      await copyFile(big.path, b, { uring: io });
+    } finally {
+      io.close();
+    }
+    const c = out();
+    await copyFile(small.path, c);
+    const d = out();
+    await copyFile(sparse, d);
+    expect(rangeStats().jobs).toBe(before);
+    expect(readFileSync(a).equals(big.data)).toBe(true);
+    expect(readFileSync(b).equals(big.data)).toBe(true);
+    expect(readFileSync(c).equals(small.data)).toBe(true);
+    expect(readFileSync(d).equals(readFileSync(sparse))).toBe(true);
+    expect(statSync(d).blocks * 512).toBeLessThan(1 * MiB); // still sparse
+  });
+
+  test("copyTree sends its large files to the workers, the rest through the ring: the tree is byte-identical", async () => {
+    const src = join(work.path, `tree-${++seq}`);
+    const files: [string, Buffer][] = [
+      ["a.big", randomBytes(9 * MiB)],
+      ["b.big", randomBytes(5 * MiB + 5)],
+      ["c.mid", randomBytes(300 * 1024)],
+      ["d.small", randomBytes(100)],
+    ];
+    mkdirSync(src);
+    for (const [n, d] of files) writeFileSync(join(src, n), d);
+    const before = rangeStats().jobs;
+    const dst = out();
+    const s = await copyTree(src, dst);
+    expect(rangeStats().jobs).toBe(before + 2);
+    expect(s.files).toBe(4);
+    for (const [n, d] of files) expect(readFileSync(join(dst, n)).equals(d)).toBe(true);
+  });
+
+  test("another filesystem (EXDEV from the kernel): the copy falls back to the ring and is byte-identical", async () => {
+    const { path, data } = source(8 * MiB);
+    await withTmpfs("size=32m", async (mnt) => {
+      const dst = join(mnt, "x");
+      const before = rangeStats().jobs;
+      const s = await copyFile(path, dst);
+      expect(rangeStats().jobs).toBe(before + 1); // tried, refused before a byte moved
+      expect(readFileSync(dst).equals(data)).toBe(true);
+      expect(s.bytes).toBe(data.length);
+      expect(readdirSync(mnt)).toEqual(["x"]);
+    });
+  });
+
+  test("an abort mid-file stops the worker's job: AbortError, no file under the final name, no temp file, no fd left", async () => {
+    const { path } = source(96 * MiB);
+    const dst = out();
+    const fds = openFds();
+    const ac = new AbortController();
+    const e = await caught(() =>
+      copyFile(path, dst, {
+        progressInterval: 0,
+        onProgress: (p: CopyProgress) => {
+          if (p.bytes > 0) ac.abort();
+        },
+        signal: ac.signal,
+      }),
+    );
+    expect(e.name).toBe("AbortError");
+    expect(readdirSync(work.path).filter((n) => n === dst.split("/").at(-1) || TMP_NAME.test(n))).toEqual([]);
+    expect(await fdsSettle(fds)).toBe(fds);
+  });
+
+  test("a full disk: ENOSPC names the destination as a write's, no torn file, no temp file", async () => {
+    const { path } = source(20 * MiB);
+    await withTmpfs("size=8m", async (mnt) => {
+      const dst = join(mnt, "big");
+      const before = rangeStats().jobs;
+      const e = await caught(() => copyFile(path, dst));
+      expect(rangeStats().jobs).toBe(before + 1);
+      expect(e.code).toBe("ENOSPC");
+      expect(e.syscall).toBe("write");
+      expect(e.path).toBe(dst);
+      expect(e.message).toBe(`ENOSPC: no space left on device, write '${dst}'`);
+      expect(readdirSync(mnt)).toEqual([]);
+    });
+  });
+
+  test("the worker does not keep a process alive: a script that copies a large file exits on its own", () => {
+    const { path, data } = source(8 * MiB);
+    const dst = out();
+    const script = `import { copyFile } from ${JSON.stringify(join(REPO, "lib/index.ts"))};
+import { rangeStats } from ${JSON.stringify(join(REPO, "lib/copy-range.ts"))};
+await copyFile(${JSON.stringify(path)}, ${JSON.stringify(dst)});
+console.log(JSON.stringify(rangeStats()));`;
+    const p = Bun.spawnSync([process.execPath, "-e", script], { timeout: 20_000, stderr: "pipe" });
+    expect(p.signalCode ?? null).toBeNull(); // not killed by the timeout
+    expect(p.exitCode).toBe(0);
+    expect(JSON.parse(p.stdout.toString())).toEqual({ workers: 1, jobs: 1 });
+    expect(readFileSync(dst).equals(data)).toBe(true);
+  });
+});
