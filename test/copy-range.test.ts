@@ -62,9 +62,9 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
     expect(await fdsSettle(fds)).toBe(fds);
   });
 
-  test("not taken: copyFileRange false, a caller's ring, a file under 4 MiB, a sparse file — each still byte-identical", async () => {
+  test("not taken: copyFileRange false, a caller's ring, a file of 64 KiB, a sparse file — each still byte-identical", async () => {
     const big = source(6 * MiB);
-    const small = source(4 * MiB - 1);
+    const small = source(64 * 1024);
     const sparse = join(work.path, `sparse-${++seq}`);
     const fd = openSync(sparse, "w");
     writeSync(fd, Buffer.from("head"), 0, 4, 0);
@@ -92,21 +92,22 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
     expect(statSync(d).blocks * 512).toBeLessThan(1 * MiB); // still sparse
   });
 
-  test("copyTree sends its large files to the workers, the rest through the ring: the tree is byte-identical", async () => {
+  test("copyTree sends its files over 64 KiB to the workers, the rest through the ring: the tree is byte-identical", async () => {
     const src = join(work.path, `tree-${++seq}`);
     const files: [string, Buffer][] = [
       ["a.big", randomBytes(9 * MiB)],
       ["b.big", randomBytes(5 * MiB + 5)],
-      ["c.mid", randomBytes(300 * 1024)],
-      ["d.small", randomBytes(100)],
+      ["c.mid", randomBytes(64 * 1024 + 1)],
+      ["d.small", randomBytes(64 * 1024)],
+      ["e.tiny", randomBytes(100)],
     ];
     mkdirSync(src);
     for (const [n, d] of files) writeFileSync(join(src, n), d);
     const before = rangeStats().jobs;
     const dst = out();
     const s = await copyTree(src, dst);
-    expect(rangeStats().jobs).toBe(before + 2);
-    expect(s.files).toBe(4);
+    expect(rangeStats().jobs).toBe(before + 3);
+    expect(s.files).toBe(5);
     for (const [n, d] of files) expect(readFileSync(join(dst, n)).equals(d)).toBe(true);
   });
 
