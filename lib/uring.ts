@@ -225,10 +225,11 @@ function copyOut(from: Uint8Array): Uint8Array {
 }
 
 /**
- * GETEVENTS enters in a row that reap nothing while IORING_SQ_TASKRUN stays set, before a flush
- * gives up on the flag. Each enter runs up to 20 task-work items (IO_LOCAL_TW_DEFAULT_MAX).
+ * GETEVENTS enters in a row that reap nothing while the kernel still has task work (a fresh
+ * IORING_SQ_TASKRUN), before a flush lets the event loop have a turn and then goes on. Each enter
+ * runs a bounded batch of task work (IO_LOCAL_TW_DEFAULT_MAX, 20 items, per run).
  */
-const MAX_IDLE_TASKRUN_ROUNDS = 2;
+const MAX_IDLE_TASKRUN_ROUNDS = 8;
 
 /** The error an aborted op rejects with: our own TimeoutError as it is, else a Node-style AbortError. */
 function abortError(reason: unknown): Error {
@@ -384,8 +385,6 @@ export class Uring {
   /** Finished plain ops, reused by #newOp (no signal, timeout, chain or callback ever saw them). */
   readonly #spareOps: Op[] = [];
   #flushScheduled = false;
-  /** Flushes since the last eventfd wake-up that ended with IORING_SQ_TASKRUN still set and nothing to show for it. */
-  #taskrunRechecks = 0;
   #lastYield = performance.now();
   #reader: EventfdReader | null = null;
   #closing: Promise<void> | null = null;
@@ -537,18 +536,22 @@ export class Uring {
         idleRounds = 0;
         continue;
       }
-      // Task work can complete without posting a CQE (a link step handing on, a poll re-arming),
-      // and one enter runs only a bounded batch of it: with DEFER_TASKRUN, go on while the kernel
-      // says work is waiting (IORING_SQ_TASKRUN). But that flag is a hint, not a count: the kernel
-      // sets it after queueing work, and a run on another CPU's behalf may already have taken the
-      // work, leaving the flag up with nothing behind it until the next run. Entering on such a
-      // flag forever would never let the continuations of what we just reaped run — the very code
-      // that would give the kernel new work (seen: an echo server spinning in io_uring_enter).
+      // Task work can complete without posting a CQE (a link step handing on to a step that then
+      // waits, a poll re-arming), and one enter runs only a bounded batch of it. The kernel leaves
+      // the rest with IORING_SQ_TASKRUN up and signals the eventfd only when work is queued on an
+      // empty list (io_req_local_work_add) or a CQE is posted — never for work a run left over — so
+      // with DEFER_TASKRUN we must enter until the flag stays down, or that work (say, the issue of
+      // a chain's next read) waits for good. The flag alone can be stale: a queueing racing with a
+      // run raises it after the run took the work, and nothing lowers it until the next run; an
+      // echo server once spun in io_uring_enter on such a flag. So lower it before entering again:
+      // up after that enter means the kernel really has work left (or new work, also signalled).
       if (!(getEvents && ring.taskrunPending())) break;
+      ring.clearTaskrunFlag();
       if (++idleRounds < MAX_IDLE_TASKRUN_ROUNDS) continue;
-      // Still flagged: look once more after the event loop had a turn (once per eventfd wake-up),
-      // then leave it to the eventfd, which the kernel signals whenever it queues new task work.
-      if (this.#taskrunRechecks++ === 0) setImmediate(this.#flushAfterYield);
+      // Much work that posts nothing: let the event loop have a turn, then go on (the flag is
+      // exact now, so this repeats only while the kernel truly has work left).
+      this.#flushScheduled = true;
+      setImmediate(this.#flushAfterYield);
       break;
     }
     this.#updateWatcher();
@@ -773,7 +776,6 @@ export class Uring {
       }
       if (r.done || this.#reader !== reader) return;
       this.#lastYield = performance.now();
-      this.#taskrunRechecks = 0;
       if (!this.#flushScheduled) this.#flushNow();
     }
   }
