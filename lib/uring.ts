@@ -341,8 +341,11 @@ function makeRing(entries: number, options: IoUringOptions): IoUring {
     options.taskrunFlag !== undefined ||
     options.sqpoll !== undefined ||
     options.flags !== undefined;
-  // DEFER_TASKRUN without TASKRUN_FLAG would leave the flush loop blind to pending task work
-  if (chose) return new IoUring(entries, options.deferTaskrun ? { ...options, taskrunFlag: true } : options);
+  // DEFER_TASKRUN without TASKRUN_FLAG would leave the flush loop blind to task work a run left
+  // over, which nothing else ever signals: the ops behind it would never settle. However it was
+  // asked for (the option, or raw `flags`), DEFER_TASKRUN comes with the flag.
+  const defer = options.deferTaskrun === true || ((options.flags ?? 0) & IORING_SETUP_DEFER_TASKRUN) !== 0;
+  if (chose) return new IoUring(entries, defer ? { ...options, taskrunFlag: true } : options);
   try {
     return new IoUring(entries, { ...options, deferTaskrun: true, taskrunFlag: true });
   } catch (e) {

@@ -77,6 +77,11 @@ function pipe(): [number, number] {
 const MODES: { name: string; options: UringOptions; flags: number }[] = [
   { name: "default (SINGLE_ISSUER|DEFER_TASKRUN)", options: {}, flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER },
   { name: "deferTaskrun", options: { deferTaskrun: true }, flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG },
+  {
+    name: "raw flags DEFER_TASKRUN|SINGLE_ISSUER (TASKRUN_FLAG added)",
+    options: { flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER },
+    flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+  },
   { name: "coopTaskrun", options: { coopTaskrun: true }, flags: IORING_SETUP_COOP_TASKRUN },
   { name: "coopTaskrun + taskrunFlag", options: { coopTaskrun: true, taskrunFlag: true }, flags: IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG },
   { name: "singleIssuer", options: { singleIssuer: true }, flags: IORING_SETUP_SINGLE_ISSUER },
