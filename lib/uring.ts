@@ -59,6 +59,7 @@ import {
   IORING_SETUP_DEFER_TASKRUN,
   IORING_TIMEOUT_ETIME_SUCCESS,
   IOSQE_BUFFER_SELECT,
+  IOSQE_CQE_SKIP_SUCCESS,
   IOSQE_IO_HARDLINK,
   IOSQE_IO_LINK,
   O_CLOEXEC,
@@ -609,7 +610,10 @@ export class Uring {
     if (op.prep !== null) {
       const sqe = this.ring.getSqe()!; // zeroed: the caller's prep* helper fills it
       op.prep(sqe);
-      sqe.flags |= op.sqeFlags;
+      // IOSQE_CQE_SKIP_SUCCESS would leave a step that succeeds without its final CQE: its slot and
+      // `keep` held for good, inFlight never back to 0 (the process would not exit), and close()
+      // waiting out its timeout. The safe queue needs every final CQE, so the bit is dropped.
+      sqe.flags = (sqe.flags | op.sqeFlags) & ~IOSQE_CQE_SKIP_SUCCESS;
       sqe.u32[sqe.i + SQW.userData] = slot;
       sqe.u32[sqe.i + SQW.userData + 1] = gen;
       return;
@@ -852,7 +856,8 @@ export class Uring {
    * `done(res, flags)` runs for its final CQE (`res` < 0 is −errno). `keep` — everything the
    * SQE points at — is held until then. Batched, backpressured and woken like every other
    * operation; the building block of engines such as copyTree() that run thousands of small
-   * state machines and cannot afford a promise per step.
+   * state machines and cannot afford a promise per step. IOSQE_CQE_SKIP_SUCCESS set by `prep` is
+   * dropped: every op here ends with its final CQE (that is when its `keep` is let go).
    */
   enqueue(prep: (sqe: Sqe) => void, done: (res: number, flags: number) => void, keep?: unknown): void {
     if (this.#closing) throw closedError("enqueue");
@@ -861,7 +866,7 @@ export class Uring {
 
   /**
    * Queue raw operations as one chain of linked SQEs (IOSQE_IO_LINK, or IOSQE_IO_HARDLINK with
-   * `hard`), submitted together. Each step's `done` gets its own CQE; a failed soft link completes
+   * `hard`), submitted together. Each step's `done` gets its own CQE (IOSQE_CQE_SKIP_SUCCESS is dropped, as in enqueue()); a failed soft link completes
    * the later steps with −ECANCELED.
    */
   enqueueLinked(

@@ -28,9 +28,11 @@ import {
   IORING_SETUP_TASKRUN_FLAG,
   IORING_SQ_TASKRUN,
   IOSQE_ASYNC,
+  IOSQE_CQE_SKIP_SUCCESS,
   prepLinkTimeout,
   prepRead,
   prepRw,
+  type Sqe,
   Timespec,
   Uring,
   type UringOptions,
@@ -220,6 +222,34 @@ for (const mode of MODES) {
         });
         expect(await settles(done)).toBe(true);
         expect(results.sort()).toEqual([-ECANCELED, -ETIME].sort());
+        expect(io.inFlight).toBe(0);
+      } finally {
+        closeSync(inR);
+        closeSync(inW);
+      }
+    });
+
+    test("raw chain steps with IOSQE_CQE_SKIP_SUCCESS still end with their CQE (the bit is dropped), so nothing stays in flight", async () => {
+      await using io = open(mode);
+      const [inR, inW] = pipe();
+      try {
+        const buf = new Uint8Array(HELLO.length);
+        const results: string[] = [];
+        const done = new Promise<void>((resolve) => {
+          const step = (name: string) => (res: number) => {
+            results.push(`${name}:${res}`);
+            if (results.length === 3) resolve();
+          };
+          const skip = (sqe: Sqe) => (sqe.flags |= IOSQE_CQE_SKIP_SUCCESS);
+          io.enqueueLinked([
+            { prep: (sqe) => (prepRw(IORING_OP_NOP, sqe, -1, 0, 0, 0), skip(sqe)), done: step("nop") },
+            { prep: (sqe) => (prepRead(sqe, inR, buf, -1), skip(sqe)), done: step("read"), keep: buf },
+            { prep: (sqe) => prepRw(IORING_OP_NOP, sqe, -1, 0, 0, 0), done: step("last") },
+          ]);
+        });
+        setTimeout(() => writeSync(inW, HELLO), 20);
+        expect(await settles(done)).toBe(true);
+        expect(results).toEqual(["nop:0", "read:5", "last:0"]);
         expect(io.inFlight).toBe(0);
       } finally {
         closeSync(inR);
