@@ -79,6 +79,8 @@ function pipe(): [number, number] {
 const MODES: { name: string; options: UringOptions; flags: number }[] = [
   { name: "default (SINGLE_ISSUER|DEFER_TASKRUN)", options: {}, flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER },
   { name: "deferTaskrun", options: { deferTaskrun: true }, flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG },
+  // the flag word is then on an mmap of the ring fd, not a SharedArrayBuffer: the flush's atomic and must work there too
+  { name: "default, memory: mmap", options: { memory: "mmap" }, flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG },
   {
     name: "raw flags DEFER_TASKRUN|SINGLE_ISSUER (TASKRUN_FLAG added)",
     options: { flags: IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER },
@@ -93,6 +95,7 @@ const MODES: { name: string; options: UringOptions; flags: number }[] = [
 function open(mode: (typeof MODES)[number], extra: UringOptions = {}): Uring {
   const io = new Uring({ ...mode.options, ...extra });
   expect(io.ring.flags & mode.flags).toBe(mode.flags);
+  if (mode.options.memory === "mmap") expect(io.ring.memory.mode).toBe("mmap");
   return io;
 }
 
