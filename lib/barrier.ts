@@ -45,6 +45,15 @@ export function storeRelease16(view: Uint16Array, index: number, value: number):
   Atomics.store(view, index, value);
 }
 
+/**
+ * Atomically clear `bits` in a u32 flag word that both sides update with read-modify-writes (the
+ * kernel's atomic_or/atomic_andnot on the SQ flags): a locked `and`, so a bit the other side sets
+ * at the same moment is never lost.
+ */
+export function clearBits(view: Uint32Array, index: number, bits: number): void {
+  Atomics.and(view, index, ~bits);
+}
+
 const fenceWord = new Int32Array(new SharedArrayBuffer(4));
 
 /** A full (store→load) fence: a sequentially-consistent read-modify-write

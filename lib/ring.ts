@@ -9,7 +9,7 @@
  * Promise tier does that for you.
  */
 import { ioUringEnter, ioUringRegister, ioUringSetup, closeFd } from "../ffi/syscalls.ts";
-import { add32, fullFence, loadAcquire, storeRelease, sub32 } from "./barrier.ts";
+import { add32, clearBits, fullFence, loadAcquire, storeRelease, sub32 } from "./barrier.ts";
 import {
   IORING_ENTER_EXT_ARG,
   IORING_ENTER_GETEVENTS,
@@ -687,6 +687,19 @@ export class IoUring {
   taskrunPending(): boolean {
     if (this.fd < 0) throw ringClosed("taskrunPending");
     return (loadAcquire(this.sqRing, this.#sqKFlags) & IORING_SQ_TASKRUN) !== 0;
+  }
+
+  /**
+   * Lower IORING_SQ_TASKRUN, just before an io_uring_enter with GETEVENTS that runs the pending task
+   * work. The kernel raises the flag when it queues task work on an empty list or a bounded run leaves
+   * some over, and lowers it when a run starts; but a queueing that races with a run can raise it after
+   * the run took the work, and then nothing lowers it until the next run. Lowered here, the flag seen
+   * after the enter is exact: up means work was left over, or queued since. (The kernel only ever sets
+   * and clears this bit, with atomic read-modify-writes, and decides nothing on it.) No liburing twin.
+   */
+  clearTaskrunFlag(): void {
+    if (this.fd < 0) throw ringClosed("clearTaskrunFlag");
+    clearBits(this.sqRing, this.#sqKFlags, IORING_SQ_TASKRUN);
   }
 
   /** False while eventfd notifications are off (IORING_CQ_EVENTFD_DISABLED). Mirrors io_uring_cq_eventfd_enabled(). Linux ≥ 5.8. */

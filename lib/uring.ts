@@ -59,6 +59,7 @@ import {
   IORING_SETUP_DEFER_TASKRUN,
   IORING_TIMEOUT_ETIME_SUCCESS,
   IOSQE_BUFFER_SELECT,
+  IOSQE_CQE_SKIP_SUCCESS,
   IOSQE_IO_HARDLINK,
   IOSQE_IO_LINK,
   O_CLOEXEC,
@@ -225,10 +226,11 @@ function copyOut(from: Uint8Array): Uint8Array {
 }
 
 /**
- * GETEVENTS enters in a row that reap nothing while IORING_SQ_TASKRUN stays set, before a flush
- * gives up on the flag. Each enter runs up to 20 task-work items (IO_LOCAL_TW_DEFAULT_MAX).
+ * GETEVENTS enters in a row that reap nothing while the kernel still has task work (a fresh
+ * IORING_SQ_TASKRUN), before a flush lets the event loop have a turn and then goes on. Each enter
+ * runs a bounded batch of task work (IO_LOCAL_TW_DEFAULT_MAX, 20 items, per run).
  */
-const MAX_IDLE_TASKRUN_ROUNDS = 2;
+const MAX_IDLE_TASKRUN_ROUNDS = 8;
 
 /** The error an aborted op rejects with: our own TimeoutError as it is, else a Node-style AbortError. */
 function abortError(reason: unknown): Error {
@@ -340,8 +342,11 @@ function makeRing(entries: number, options: IoUringOptions): IoUring {
     options.taskrunFlag !== undefined ||
     options.sqpoll !== undefined ||
     options.flags !== undefined;
-  // DEFER_TASKRUN without TASKRUN_FLAG would leave the flush loop blind to pending task work
-  if (chose) return new IoUring(entries, options.deferTaskrun ? { ...options, taskrunFlag: true } : options);
+  // DEFER_TASKRUN without TASKRUN_FLAG would leave the flush loop blind to task work a run left
+  // over, which nothing else ever signals: the ops behind it would never settle. However it was
+  // asked for (the option, or raw `flags`), DEFER_TASKRUN comes with the flag.
+  const defer = options.deferTaskrun === true || ((options.flags ?? 0) & IORING_SETUP_DEFER_TASKRUN) !== 0;
+  if (chose) return new IoUring(entries, defer ? { ...options, taskrunFlag: true } : options);
   try {
     return new IoUring(entries, { ...options, deferTaskrun: true, taskrunFlag: true });
   } catch (e) {
@@ -384,8 +389,6 @@ export class Uring {
   /** Finished plain ops, reused by #newOp (no signal, timeout, chain or callback ever saw them). */
   readonly #spareOps: Op[] = [];
   #flushScheduled = false;
-  /** Flushes since the last eventfd wake-up that ended with IORING_SQ_TASKRUN still set and nothing to show for it. */
-  #taskrunRechecks = 0;
   #lastYield = performance.now();
   #reader: EventfdReader | null = null;
   #closing: Promise<void> | null = null;
@@ -537,18 +540,22 @@ export class Uring {
         idleRounds = 0;
         continue;
       }
-      // Task work can complete without posting a CQE (a link step handing on, a poll re-arming),
-      // and one enter runs only a bounded batch of it: with DEFER_TASKRUN, go on while the kernel
-      // says work is waiting (IORING_SQ_TASKRUN). But that flag is a hint, not a count: the kernel
-      // sets it after queueing work, and a run on another CPU's behalf may already have taken the
-      // work, leaving the flag up with nothing behind it until the next run. Entering on such a
-      // flag forever would never let the continuations of what we just reaped run — the very code
-      // that would give the kernel new work (seen: an echo server spinning in io_uring_enter).
+      // Task work can complete without posting a CQE (a link step handing on to a step that then
+      // waits, a poll re-arming), and one enter runs only a bounded batch of it. The kernel leaves
+      // the rest with IORING_SQ_TASKRUN up and signals the eventfd only when work is queued on an
+      // empty list (io_req_local_work_add) or a CQE is posted — never for work a run left over — so
+      // with DEFER_TASKRUN we must enter until the flag stays down, or that work (say, the issue of
+      // a chain's next read) waits for good. The flag alone can be stale: a queueing racing with a
+      // run raises it after the run took the work, and nothing lowers it until the next run; an
+      // echo server once spun in io_uring_enter on such a flag. So lower it before entering again:
+      // up after that enter means the kernel really has work left (or new work, also signalled).
       if (!(getEvents && ring.taskrunPending())) break;
+      ring.clearTaskrunFlag();
       if (++idleRounds < MAX_IDLE_TASKRUN_ROUNDS) continue;
-      // Still flagged: look once more after the event loop had a turn (once per eventfd wake-up),
-      // then leave it to the eventfd, which the kernel signals whenever it queues new task work.
-      if (this.#taskrunRechecks++ === 0) setImmediate(this.#flushAfterYield);
+      // Much work that posts nothing: let the event loop have a turn, then go on (the flag is
+      // exact now, so this repeats only while the kernel truly has work left).
+      this.#flushScheduled = true;
+      setImmediate(this.#flushAfterYield);
       break;
     }
     this.#updateWatcher();
@@ -603,7 +610,10 @@ export class Uring {
     if (op.prep !== null) {
       const sqe = this.ring.getSqe()!; // zeroed: the caller's prep* helper fills it
       op.prep(sqe);
-      sqe.flags |= op.sqeFlags;
+      // IOSQE_CQE_SKIP_SUCCESS would leave a step that succeeds without its final CQE: its slot and
+      // `keep` held for good, inFlight never back to 0 (the process would not exit), and close()
+      // waiting out its timeout. The safe queue needs every final CQE, so the bit is dropped.
+      sqe.flags = (sqe.flags | op.sqeFlags) & ~IOSQE_CQE_SKIP_SUCCESS;
       sqe.u32[sqe.i + SQW.userData] = slot;
       sqe.u32[sqe.i + SQW.userData + 1] = gen;
       return;
@@ -773,7 +783,6 @@ export class Uring {
       }
       if (r.done || this.#reader !== reader) return;
       this.#lastYield = performance.now();
-      this.#taskrunRechecks = 0;
       if (!this.#flushScheduled) this.#flushNow();
     }
   }
@@ -847,7 +856,8 @@ export class Uring {
    * `done(res, flags)` runs for its final CQE (`res` < 0 is −errno). `keep` — everything the
    * SQE points at — is held until then. Batched, backpressured and woken like every other
    * operation; the building block of engines such as copyTree() that run thousands of small
-   * state machines and cannot afford a promise per step.
+   * state machines and cannot afford a promise per step. IOSQE_CQE_SKIP_SUCCESS set by `prep` is
+   * dropped: every op here ends with its final CQE (that is when its `keep` is let go).
    */
   enqueue(prep: (sqe: Sqe) => void, done: (res: number, flags: number) => void, keep?: unknown): void {
     if (this.#closing) throw closedError("enqueue");
@@ -856,7 +866,7 @@ export class Uring {
 
   /**
    * Queue raw operations as one chain of linked SQEs (IOSQE_IO_LINK, or IOSQE_IO_HARDLINK with
-   * `hard`), submitted together. Each step's `done` gets its own CQE; a failed soft link completes
+   * `hard`), submitted together. Each step's `done` gets its own CQE (IOSQE_CQE_SKIP_SUCCESS is dropped, as in enqueue()); a failed soft link completes
    * the later steps with −ECANCELED.
    */
   enqueueLinked(
