@@ -30,7 +30,7 @@
  *   empty files and directories; FIFOs, sockets and devices are skipped with a
  *   warning; a directory is never copied into itself.
  */
-import { type Dirent, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, statfsSync, writeSync } from "node:fs";
+import { type Dirent, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, statfsSync, writeSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -895,6 +895,7 @@ class Copier {
         if (opened[0].status === "rejected") throw opened[0].reason;
         if (opened[1].status === "rejected") throw destError(opened[1].reason, dst);
         await this.#copyData(sfd, dfd, st, src, dst, moved);
+        this.#cutToSource(sfd, dfd, dst, moved);
         const p = this.o.preserve;
         if (p.has("ownership") && this.#uid === 0) checkSync(fchown(dfd, st.uid, st.gid), "fchown", dst);
         // exactly the source's mode (openat's was trimmed by the umask); after fchown, which clears set-id bits
@@ -1016,6 +1017,33 @@ class Copier {
     // holes at the end (and a file that shrank) are set by the size
     if (sparse || eof < size) await withPathAsync(this.io.ftruncate(dfd, sparse ? Math.min(size, eof) : eof), dst);
     return copied;
+  }
+
+  /**
+   * A source that shrank while it was copied: cut the copy at the size the source has now.
+   * Splice and copy_file_range move page references, and a truncate zeroes the part of a (large)
+   * folio past the new end even while a pipe holds it, so bytes past the new size can arrive as
+   * zeros that the file never held (seen on ext4, whose page cache uses large folios). Cut there,
+   * the copy is the file as it is now.
+   */
+  #cutToSource(sfd: number, dfd: number, dst: string, moved: { n: number }): void {
+    let now: number;
+    let have: number;
+    try {
+      now = fstatSync(sfd).size;
+      have = fstatSync(dfd).size;
+    } catch (e) {
+      throw toUringError(e, "fstat", dst);
+    }
+    if (now >= have) return;
+    try {
+      ftruncateSync(dfd, now);
+    } catch (e) {
+      throw toUringError(e, "ftruncate", dst);
+    }
+    const cut = Math.min(have - now, moved.n);
+    moved.n -= cut;
+    this.#inFlightBytes -= cut;
   }
 
   /** Whether `st`'s data goes to copy_file_range on a worker (#copyRange): large, dense, allowed. */

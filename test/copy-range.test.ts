@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Uring, copyFile, copyTree, type CopyProgress } from "../lib/index.ts";
 import { rangeStats } from "../lib/copy-range.ts";
@@ -59,7 +59,7 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
     expect(seen.at(-1)).toBe(data.length);
     for (let k = 1; k < seen.length; k++) expect(seen[k]!).toBeGreaterThanOrEqual(seen[k - 1]!);
     expect(readdirSync(work.path).filter((n) => TMP_NAME.test(n))).toEqual([]);
-    expect(await fdsSettle(fds)).toBe(fds);
+    expect(await fdsSettle(fds)).toBeLessThanOrEqual(fds); // (Bun may close one of its own meanwhile)
   });
 
   test("not taken: copyFileRange false, a caller's ring, a file of 64 KiB, a sparse file — each still byte-identical", async () => {
@@ -124,6 +124,27 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
     });
   });
 
+  test("a source truncated mid-copy: the copy is the file as it is now (an exact prefix, cut at the new size)", async () => {
+    const { path, data } = source(96 * MiB);
+    const dst = out();
+    const cut = 20 * MiB + 4096;
+    let done = false;
+    const s = await copyFile(path, dst, {
+      progressInterval: 0,
+      onProgress: (p: CopyProgress) => {
+        if (!done && p.bytes > 0) {
+          done = true;
+          truncateSync(path, cut);
+        }
+      },
+    });
+    const got = readFileSync(dst);
+    expect(done).toBe(true);
+    expect(got.length).toBe(cut);
+    expect(s.bytes).toBe(cut);
+    expect(got.equals(data.subarray(0, cut))).toBe(true);
+  });
+
   test("an abort mid-file stops the worker's job: AbortError, no file under the final name, no temp file, no fd left", async () => {
     const { path } = source(96 * MiB);
     const dst = out();
@@ -140,7 +161,7 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
     );
     expect(e.name).toBe("AbortError");
     expect(readdirSync(work.path).filter((n) => n === dst.split("/").at(-1) || TMP_NAME.test(n))).toEqual([]);
-    expect(await fdsSettle(fds)).toBe(fds);
+    expect(await fdsSettle(fds)).toBeLessThanOrEqual(fds); // (Bun may close one of its own meanwhile)
   });
 
   test("a full disk: ENOSPC names the destination as a write's, no torn file, no temp file", async () => {
