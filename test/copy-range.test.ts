@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, tr
 import { join } from "node:path";
 import { Uring, copyFile, copyTree, type CopyProgress } from "../lib/index.ts";
 import { rangeStats } from "../lib/copy-range.ts";
-import { caught, kernelTest as test, REPO, tempDir, unavailable, withTmpfs } from "./helpers.ts";
+import { caught, fdsSettle, fileMaker, kernelTest as test, openFds, REPO, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
 const MiB = 1024 * 1024;
 const TMP_NAME = /\.bun-uring-\d+-\d+\.tmp$/;
@@ -27,19 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => work?.cleanup());
 
-let seq = 0;
-function source(size: number): { path: string; data: Buffer } {
-  const data = randomBytes(size);
-  const path = join(work.path, `src-${++seq}`);
-  writeFileSync(path, data);
-  return { path, data };
-}
-const out = () => join(work.path, `dst-${++seq}`);
-const openFds = () => readdirSync("/proc/self/fd").length;
-async function fdsSettle(want: number): Promise<number> {
-  for (let k = 0; k < 50 && openFds() > want; k++) await Bun.sleep(20);
-  return openFds();
-}
+const { source, out } = fileMaker(() => work.path);
 
 describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
   test("a large dense file goes to a worker: byte-identical, progress reaches the size, counted once, no temp file, no fd left", async () => {
@@ -65,7 +53,7 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
   test("not taken: copyFileRange false, a caller's ring, a file of 64 KiB, a sparse file — each still byte-identical", async () => {
     const big = source(6 * MiB);
     const small = source(64 * 1024);
-    const sparse = join(work.path, `sparse-${++seq}`);
+    const sparse = `${out()}.sparse`;
     const fd = openSync(sparse, "w");
     writeSync(fd, Buffer.from("head"), 0, 4, 0);
     writeSync(fd, Buffer.from("tail"), 0, 4, 20 * MiB);
@@ -93,7 +81,7 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
   });
 
   test("copyTree sends its files over 64 KiB to the workers, the rest through the ring: the tree is byte-identical", async () => {
-    const src = join(work.path, `tree-${++seq}`);
+    const src = `${out()}.tree`;
     const files: [string, Buffer][] = [
       ["a.big", randomBytes(9 * MiB)],
       ["b.big", randomBytes(5 * MiB + 5)],

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Uring, type CopyOptions, type CopyProgress, copyFile as libCopyFile } from "../lib/index.ts";
-import { caught, kernelTest as test, tempDir, unavailable, withTmpfs } from "./helpers.ts";
+import { caught, fdsSettle, fileMaker, kernelTest as test, openFds, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
 /** copyFile on the ring's splices: large dense files would otherwise go to copy_file_range (test/copy-range.test.ts). */
 const copyFile = (src: string, dst: string, options: CopyOptions = {}) => libCopyFile(src, dst, { copyFileRange: false, ...options });
@@ -33,21 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => work?.cleanup());
 
-let seq = 0;
-function source(size: number): { path: string; data: Buffer } {
-  const data = randomBytes(size);
-  const path = join(work.path, `src-${++seq}`);
-  writeFileSync(path, data);
-  return { path, data };
-}
-const out = () => join(work.path, `dst-${++seq}`);
+const { source, out } = fileMaker(() => work.path);
 const leftovers = (dir: string) => readdirSync(dir).filter((n) => TMP_NAME.test(n));
-const openFds = () => readdirSync("/proc/self/fd").length;
-/** The fd count once it is back to `want` (Bun closes some of its own fds a little later), or as it is after 1 s. */
-async function fdsSettle(want: number): Promise<number> {
-  for (let k = 0; k < 50 && openFds() > want; k++) await Bun.sleep(20);
-  return openFds();
-}
 
 describe.skipIf(Boolean(unavailable))("copyFile: the splice stream", () => {
   const bs = 64 * KiB;

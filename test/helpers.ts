@@ -1,6 +1,7 @@
 /** Shared test plumbing: the io_uring availability gate, temp dirs, and the memory modes. */
 import { describe, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MemoryMode } from "../lib/memory.ts";
@@ -67,4 +68,27 @@ export const REPO = join(import.meta.dir, "..");
 export function runBun(...args: string[]): { code: number | null; stdout: Buffer; out: string; err: string } {
   const p = Bun.spawnSync(["bun", ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
   return { code: p.exitCode, stdout: p.stdout, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+/** How many fds this process has open. */
+export const openFds = (): number => readdirSync("/proc/self/fd").length;
+
+/** The fd count once it is back to `want` (Bun closes some of its own fds a little later), or as it is after 1 s. */
+export async function fdsSettle(want: number): Promise<number> {
+  for (let k = 0; k < 50 && openFds() > want; k++) await Bun.sleep(20);
+  return openFds();
+}
+
+/** Files of random bytes in the directory `dir()` names: `source(size)` writes one, `out()` names a fresh destination. */
+export function fileMaker(dir: () => string): { source(size: number): { path: string; data: Buffer }; out(): string } {
+  let seq = 0;
+  return {
+    source(size) {
+      const data = randomBytes(size);
+      const path = join(dir(), `src-${++seq}`);
+      writeFileSync(path, data);
+      return { path, data };
+    },
+    out: () => join(dir(), `dst-${++seq}`),
+  };
 }
