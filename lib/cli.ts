@@ -13,7 +13,7 @@ import { UringError } from "./errors.ts";
 import { ProgressLine, formatBytes } from "./progress.ts";
 import { DemoArgs, demo } from "./demo.ts";
 import { IoUring } from "./ring.ts";
-import { LearnArgs, learn, SCENARIO_NAMES } from "./learn.ts";
+import { type LearnOptions, learn, SCENARIO_NAMES } from "./learn.ts";
 
 /** Limits of the numeric cp options: the ones CopyOptionsSchema (lib/copy.ts) accepts. */
 const QUEUE_DEPTH_MAX = 4096;
@@ -732,6 +732,17 @@ async function traceCommand(argv: string[]): Promise<number> {
   const code = await child.exited;
   return child.signalCode ? 128 + (require("node:os").constants.signals[child.signalCode] ?? 0) : code;
 }
+
+const LearnArgs = z
+  .object({
+    /** Print this many pictures as plain text and stop (for pipes and tests). */
+    steps: z.coerce.number().int().min(1).max(1000).optional(),
+    /** One scenario, or all of them in course order. */
+    scenario: z.enum([...SCENARIO_NAMES, "all"] as [string, ...string[]]).default("all"),
+    /** Write the last picture shown as an SVG to this file. */
+    svg: z.string().min(1).optional(),
+  })
+  .strict() satisfies z.ZodType<LearnOptions>;
 
 async function learnCommand(argv: string[]): Promise<number> {
   if (argv.includes("-h") || argv.includes("--help")) {

@@ -33,7 +33,7 @@
 import { type Dirent, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, statfsSync, writeSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { z } from "zod";
+import type { z } from "zod";
 import { closeFd, fchmod, fchown, fchownat, fcntl, futimens, lseek, pipe2, renameat2Sync, statxSync, utimensat } from "../ffi/syscalls.ts";
 import {
   AT_FDCWD,
@@ -56,7 +56,7 @@ import { copyRange } from "./copy-range.ts";
 import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
-import { parseOptions } from "./options.ts";
+import { lazySchema, parseOptions, trusted } from "./options.ts";
 import { prepCloseDirect, prepFsync, prepOpenatDirect, prepRenameat, prepRw, prepSplice } from "./prep.ts";
 import type { Sqe } from "./sqe.ts";
 import { setU64 } from "./sqe.ts";
@@ -81,16 +81,17 @@ const RANGE_MIN = SMALL_FILE + 1;
 /** Defaults chosen by measurement (test/bench/copy.bench.ts): 1 MiB blocks, 8 in flight, ~128 files at once. */
 export const COPY_DEFAULTS = { blockSize: 1 << 20, queueDepth: 8, filesInFlight: 128 } as const;
 
-const PreserveItem = z.enum(["mode", "timestamps", "ownership", "links"]);
-export type PreserveItem = z.infer<typeof PreserveItem>;
+const PRESERVE_ITEMS = ["mode", "timestamps", "ownership", "links"] as const;
+export type PreserveItem = (typeof PRESERVE_ITEMS)[number];
 
 /** Options of copyFile/copyTree (zod-validated; a bad one throws a TypeError/RangeError naming it). */
-export const CopyOptionsSchema = z
+export const CopyOptionsSchema = lazySchema((z) =>
+  z
   .object({
     /** Follow symlinks in the source (copy what they point to). Default false: copy links as links. */
     dereference: z.boolean().optional(),
     /** Keep metadata: true for all of mode, timestamps, ownership (when root) and links, or a list. */
-    preserve: z.union([z.boolean(), z.array(PreserveItem)]).optional(),
+    preserve: z.union([z.boolean(), z.array(z.enum(PRESERVE_ITEMS))]).optional(),
     /** Never replace an existing destination file (it is skipped). */
     noClobber: z.boolean().optional(),
     /**
@@ -127,9 +128,11 @@ export const CopyOptionsSchema = z
     /** Run on this Uring instead of a private one. */
     uring: z.custom<Uring>((v) => v instanceof Uring, "Expected a Uring").optional(),
   })
-  .strict();
+  .strict(),
+);
 
-export type CopyOptions = z.input<typeof CopyOptionsSchema>;
+type CopyOptionsSchemaType = ReturnType<typeof CopyOptionsSchema>;
+export type CopyOptions = z.input<CopyOptionsSchemaType>;
 
 /** One failure, with the path and the errno, like a node:fs error. */
 export interface CopyError {
@@ -236,8 +239,8 @@ class Copier {
   /** `validated`: `options` is the output of a parse already (copyFile's), not to be parsed again. */
   constructor(options: CopyOptions | undefined, validated = false) {
     // no options: nothing to validate (zod's first parse costs ~3 ms in a cold process)
-    const p: z.output<typeof CopyOptionsSchema> =
-      options === undefined ? {} : validated ? (options as z.output<typeof CopyOptionsSchema>) : parseOptions(CopyOptionsSchema, options, "options");
+    const p: z.output<CopyOptionsSchemaType> =
+      options === undefined ? {} : validated ? (options as z.output<CopyOptionsSchemaType>) : parseOptions(CopyOptionsSchema, options, "options");
     const preserve = new Set<PreserveItem>(
       p.preserve === true ? ["mode", "timestamps", "ownership", "links"] : Array.isArray(p.preserve) ? p.preserve : [],
     );
@@ -1511,10 +1514,10 @@ function copyRing(): Uring {
   // (which #spliceFile's write chains depend on; see there).
   let io: Uring;
   try {
-    io = new Uring({ entries: 256, cqEntries: 1024, coopTaskrun: true, taskrunFlag: true });
+    io = new Uring(trusted({ entries: 256, cqEntries: 1024, coopTaskrun: true, taskrunFlag: true }));
   } catch (e) {
     if ((e as UringError).code !== "EINVAL") throw e;
-    io = new Uring({ entries: 256, cqEntries: 1024, flags: 0 }); // before Linux 5.19: no COOP_TASKRUN
+    io = new Uring(trusted({ entries: 256, cqEntries: 1024, flags: 0 })); // before Linux 5.19: no COOP_TASKRUN
   }
   // Creates and renames in one directory contend on its lock: a few io-wq workers do them
   // faster than dozens (measured: test/bench/copy.bench.ts).

@@ -12,7 +12,6 @@
  * counters seeded at 2^32 − 2 and a JS peer doing the kernel's part, and says so on every picture.
  */
 import { openSync, closeSync, writeFileSync } from "node:fs";
-import { z } from "zod";
 import { add32, sub32 } from "./barrier.ts";
 import {
   IORING_SETUP_SQE128,
@@ -564,18 +563,15 @@ function* runCourse(scenarios: readonly Scenario[]): Generator<RingPicture> {
   }
 }
 
-export const LearnArgs = z
-  .object({
-    /** Print this many pictures as plain text and stop (for pipes and tests). */
-    steps: z.coerce.number().int().min(1).max(1000).optional(),
-    /** One scenario, or all of them in course order. */
-    scenario: z.enum([...SCENARIO_NAMES, "all"] as [string, ...string[]]).default("all"),
-    /** Write the last picture shown as an SVG to this file. */
-    svg: z.string().min(1).optional(),
-  })
-  .strict();
-
-export type LearnOptions = z.output<typeof LearnArgs>;
+/** What `bun-uring learn` runs (lib/cli.ts parses its arguments into this with zod). */
+export interface LearnOptions {
+  /** Print this many pictures as plain text and stop (for pipes and tests). */
+  steps?: number;
+  /** One scenario, or "all" of them in course order. */
+  scenario: string;
+  /** Write the last picture shown as an SVG to this file. */
+  svg?: string;
+}
 
 /** Where learn() reads keys and writes pictures: the process's by default. */
 export interface LearnIo {

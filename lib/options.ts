@@ -3,15 +3,43 @@
  * never in the hot path. An invalid option becomes a TypeError/RangeError
  * whose message names the field (`sqThreadIdle: expected a number…`).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { invalidArgument } from "./errors.ts";
 import type { TraceOption } from "./trace.ts";
 
-const u32 = z.number().int().min(0).max(0xffffffff);
+let zodModule: { z: typeof z } | undefined;
+
+/**
+ * zod, loaded the first time something is validated: importing it is most of a cold
+ * `import "bun-uring"` (~15–50 ms of ~20–70 ms on this VM, by load), and a program that passes
+ * no options (`new Uring()`, `copyFile(a, b)`) never needs it.
+ */
+export function zod(): typeof z {
+  zodModule ??= require("zod") as { z: typeof z };
+  return zodModule.z;
+}
+
+const TRUSTED = new WeakSet<object>();
+
+/**
+ * Mark an options object the library built from options it has validated already (a Uring's
+ * for its IoUring, the copy ring's constants): parseOptions takes it as it is, without zod.
+ */
+export function trusted<T extends object>(options: T): T {
+  TRUSTED.add(options);
+  return options;
+}
+
+/** A zod schema built on first use (see zod()). */
+export function lazySchema<S extends z.ZodType>(build: (zz: typeof z) => S): () => S {
+  let schema: S | undefined;
+  return () => (schema ??= build(zod()));
+}
 
 /** Options of `new IoUring(entries, options)`. */
-export const IoUringOptionsSchema = z
-  .object({
+export const IoUringOptionsSchema = lazySchema((z) => {
+  const u32 = z.number().int().min(0).max(0xffffffff);
+  return z.object({
     /** CQ size (IORING_SETUP_CQSIZE); rounded up to a power of two, ≥ entries. Default 2 × entries. */
     cqEntries: z.number().int().min(1).max(65536 * 2).optional(),
     /** A kernel thread polls the SQ (IORING_SETUP_SQPOLL): submissions need no syscall while it is awake. */
@@ -59,12 +87,20 @@ export const IoUringOptionsSchema = z
       .optional(),
   })
   .strict();
+});
 
-export type IoUringOptions = z.input<typeof IoUringOptionsSchema>;
+export type IoUringOptions = z.input<ReturnType<typeof IoUringOptionsSchema>>;
 
-/** Parse `value` with `schema`; turn the first zod issue into a Node-style error naming the field. */
-export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(value ?? {});
+/**
+ * Parse `value` with `schema` (a lazy one: see lazySchema); turn the first zod issue into a
+ * Node-style error naming the field.
+ */
+export function parseOptions<S extends z.ZodType>(schema: () => S, value: unknown, what: string): z.output<S> {
+  // Absent or empty options need no zod: every option schema here has only optional fields and
+  // no defaults, so `{}` is what parsing them gives (test/options.test.ts checks each one).
+  if (value === undefined || isEmptyPlainObject(value)) return {} as z.output<S>;
+  if (TRUSTED.has(value as object)) return value as z.output<S>;
+  const r = schema().safeParse(value ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = issue.path.length ? `${what}.${issue.path.join(".")}` : what;
@@ -79,4 +115,11 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
       ? `Unknown option(s): ${(issue as { keys: string[] }).keys.join(", ")}.`
       : `${issue.message}.`;
   throw invalidArgument(field, detail, kind);
+}
+
+/** `{}` or `Object.create(null)` with no own keys (not an array, a class instance or a function). */
+function isEmptyPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Reflect.ownKeys(value).length === 0;
 }

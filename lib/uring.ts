@@ -15,7 +15,7 @@
  *   is held by the operation record until its final CQE, even after an abort
  *   has rejected the promise.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { closeFd, eventfdCreate, getsockname, setsockopt } from "../ffi/syscalls.ts";
 import { BufferRing } from "./bufring.ts";
 import {
@@ -73,7 +73,7 @@ import {
 } from "./constants.ts";
 import { abortError as nodeAbortError, ERRNO, invalidArgument, UringError, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
-import { type IoUringOptions, IoUringOptionsSchema, parseOptions } from "./options.ts";
+import { type IoUringOptions, IoUringOptionsSchema, lazySchema, parseOptions, trusted } from "./options.ts";
 import { cString } from "./prep.ts";
 import { IoUring } from "./ring.ts";
 import { parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress, sockaddr } from "./sockaddr.ts";
@@ -84,17 +84,19 @@ import { IoVecs, Timespec } from "./structs.ts";
 const { ETIME, ENOBUFS, ECANCELED, EEXIST, ENOENT } = ERRNO;
 
 /** Options of `new Uring()`: every `IoUring` option, plus the ring size and the in-flight cap. */
-export const UringOptionsSchema = z
+export const UringOptionsSchema = lazySchema((z) =>
+  z
   .object({
-    ...IoUringOptionsSchema.shape,
+    ...IoUringOptionsSchema().shape,
     /** SQ entries (the CQ is twice that unless cqEntries says otherwise). Default 256. */
     entries: z.number().int().min(1).max(32768).optional(),
     /** At most this many operations in the kernel at once; the rest wait in a JS queue. Default: the CQ size. */
     maxInFlight: z.number().int().min(1).optional(),
   })
-  .strict();
+  .strict(),
+);
 
-export type UringOptions = z.input<typeof UringOptionsSchema>;
+export type UringOptions = z.input<ReturnType<typeof UringOptionsSchema>>;
 
 /** Per-call options every method takes. */
 export interface OpOptions {
@@ -346,12 +348,13 @@ function makeRing(entries: number, options: IoUringOptions): IoUring {
   // over, which nothing else ever signals: the ops behind it would never settle. However it was
   // asked for (the option, or raw `flags`), DEFER_TASKRUN comes with the flag.
   const defer = options.deferTaskrun === true || ((options.flags ?? 0) & IORING_SETUP_DEFER_TASKRUN) !== 0;
-  if (chose) return new IoUring(entries, defer ? { ...options, taskrunFlag: true } : options);
+  // `options` passed the Uring's own parse: the IoUring takes them without a second one
+  if (chose) return new IoUring(entries, trusted(defer ? { ...options, taskrunFlag: true } : { ...options }));
   try {
-    return new IoUring(entries, { ...options, deferTaskrun: true, taskrunFlag: true });
+    return new IoUring(entries, trusted({ ...options, deferTaskrun: true, taskrunFlag: true }));
   } catch (e) {
     if ((e as UringError).code !== "EINVAL") throw e;
-    return new IoUring(entries, options);
+    return new IoUring(entries, trusted({ ...options }));
   }
 }
 
