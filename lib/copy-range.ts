@@ -83,7 +83,9 @@ function spawn(): Slot | null {
     const copied = m.copied!;
     if (m.end === "error") {
       const errno = m.errno!;
-      job.resolve(copied === 0 && UNSUPPORTED.has(errno) ? { end: "unsupported", copied } : { end: "error", copied, errno });
+      // refused (even part-way, which a filesystem may do for a range it cannot take): the caller
+      // goes on from `copied` another way
+      job.resolve(UNSUPPORTED.has(errno) ? { end: "unsupported", copied } : { end: "error", copied, errno });
     } else {
       job.resolve({ end: m.end, copied });
     }
