@@ -52,7 +52,7 @@ import {
   STATX_BASIC_STATS,
   STATX_BTIME,
 } from "./constants.ts";
-import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
+import { type Engine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { parseOptions } from "./options.ts";
@@ -218,7 +218,7 @@ class Copier {
    */
   readonly #walkSync: boolean;
   readonly #host: EngineHost;
-  #engine: CopyEngine | null = null;
+  #engine: Engine | null = null;
 
   /** `validated`: `options` is the output of a parse already (copyFile's), not to be parsed again. */
   constructor(options: CopyOptions | undefined, validated = false) {
@@ -531,7 +531,7 @@ class Copier {
     }
     if (sfd >= 0 && dfd >= 0 && !this.#engine) {
       try {
-        this.#engine = takeEngine(this.o.filesInFlight);
+        this.#engine = takeEngine(this.o.filesInFlight, this.o.onWarning);
       } catch (e) {
         // no ring for the engine (RLIMIT_MEMLOCK, io_uring limits): the general path does it all
         this.#engineOk = false;
@@ -598,6 +598,12 @@ class Copier {
         if (this.o.verify) this.#copied.push([join(b.srcDir, b.names[k]!), join(b.dstDir, b.names[k]!)]);
         this.#progress();
       },
+      copiedRun: (b, k0, n, bytes) => {
+        this.summary.files += n;
+        this.summary.bytes += bytes;
+        if (this.o.verify) for (let k = k0; k < k0 + n; k++) this.#copied.push([join(b.srcDir, b.names[k]!), join(b.dstDir, b.names[k]!)]);
+        this.#progress();
+      },
       skipped: (b, k, bytes) => {
         this.summary.skipped.push({ path: join(b.dstDir, b.names[k]!), reason: "exists (no-clobber)" });
         this.#totalFiles--;
@@ -617,6 +623,7 @@ class Copier {
           // fatal: recorded; the engine sees stopped() and drains
         }
       },
+      warn: (m) => this.o.onWarning?.(m),
     };
   }
 
