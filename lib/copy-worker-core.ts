@@ -106,6 +106,12 @@ const data = new Uint8Array(scratch, 1280, MAX_FILE + 1);
 const dataAddr = addressOf(data);
 
 
+let inWorker = false;
+/** Called by the worker entry (lib/copy-worker.ts): the fault hook fires only there, never on the main thread. */
+export function markWorkerThread(): void {
+  inWorker = true;
+}
+
 /** Copy one file (index f of the shared file arrays); returns its result word. */
 function copyOne(w: Views, sfd: number, dfd: number, staged: boolean, f: number, seq: number): number {
   const ctl = w.ctl;
@@ -151,9 +157,9 @@ function copyOne(w: Views, sfd: number, dfd: number, staged: boolean, f: number,
   storeShared(w.res, f, R_STARTED);
   const dst = openatSync(dfd, destAddr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, preserveMode ? perm : mode & 0o777);
   if (dst < 0) return fail(S_OPEN_TMP, -dst);
-  // test hook: die here, the destination created and empty (the main thread must remove it)
+  // test hook (worker threads only): die here, the destination created and empty (the main thread must remove it)
   const fault = ctl[C_FAULT]!;
-  if (fault > 0 && addShared(ctl, C_STARTED, 1) + 1 >= fault) {
+  if (fault > 0 && inWorker && addShared(ctl, C_STARTED, 1) + 1 >= fault) {
     closeFd(dst);
     throw new Error("bun-uring: copy worker fault injected (test)");
   }

@@ -4,10 +4,11 @@
  * (lib/copy-worker-core.ts), posting each chunk's number back, until the copy closes; then it
  * returns to its event loop, where it idles until the next copy.
  */
-import { attach, runWorker, type Views } from "./copy-worker-core.ts";
+import { attach, markWorkerThread, runWorker, type Views } from "./copy-worker-core.ts";
 import type { SharedState } from "./copy-worker-shared.ts";
 
 declare const self: Worker;
+markWorkerThread();
 let v: Views | null = null;
 let id = 0;
 const post = (seq: number) => postMessage(seq);

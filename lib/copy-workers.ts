@@ -216,10 +216,6 @@ export class WorkerPool implements Engine {
     this.#broken ??= "closed";
   }
 
-  /** Test hook: the n-th file started in the next copies makes its worker throw (0: off). */
-  injectFault(n: number): void {
-    storeShared(this.#v.ctl, C_FAULT, n);
-  }
 
   // ---------------------------------------------------------------- main-thread side
 
@@ -231,6 +227,7 @@ export class WorkerPool implements Engine {
     ctl[C_PRESERVE_LINKS] = host.preserveLinks ? 1 : 0;
     ctl[C_UMASK] = host.umask;
     ctl[C_STARTED] = 0;
+    ctl[C_FAULT] = faultAt;
     storeShared(ctl, C_STOP, 0);
     storeShared(ctl, C_OPEN, 1); // (release: the options above are visible to a worker that sees it)
     this.#open = true;
@@ -450,6 +447,8 @@ function reserveTmpSeqRef(n: number): number {
 }
 
 let pool: WorkerPool | null = null;
+/** Test hook: the n-th file a worker thread starts in a copy makes it throw (0: never). */
+let faultAt = 0;
 let inUse = false;
 let disabled = false;
 let scriptOverride: string | URL | undefined;
@@ -506,12 +505,13 @@ export const unsafeCopyWorkerHooks = {
     scriptOverride = url;
   },
   fault(n: number): void {
-    pool ??= new WorkerPool(scriptOverride);
-    pool.injectFault(n);
+    faultAt = n;
   },
   reset(): void {
     closeCopyWorkers();
     disabled = false;
+    faultAt = 0;
+    scriptOverride = undefined;
   },
   get pool(): WorkerPool | null {
     return pool;
