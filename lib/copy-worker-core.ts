@@ -26,6 +26,7 @@
  * last; R_STARTED marks a file whose destination may exist, so the main thread can remove it
  * if this thread dies.
  */
+import { ptr } from "bun:ffi";
 import { closeFd, fsyncFd, openatSync, readFd, renameat2Sync, statxSync, unlinkatSync, writeFd } from "../ffi/syscalls.ts";
 import { addShared, casShared, loadShared, storeShared, waitShared } from "./barrier.ts";
 import {
@@ -69,7 +70,6 @@ import {
   type SharedState,
   viewsOf,
 } from "./copy-worker-shared.ts";
-import { addressOf } from "./memory.ts";
 
 /** Files up to this size are copied here (the engine's limit, lib/copy-engine.ts ENGINE_MAX_FILE). */
 const MAX_FILE = 64 * 1024;
@@ -95,15 +95,25 @@ export interface Views extends ReturnType<typeof viewsOf> {
 
 const encoder = new TextEncoder();
 // one file at a time: one buffer (+1 byte, to see a file that grew), one statx, one temporary name
-// (in memory no garbage collector moves or frees: see the note on the crash below)
+/**
+ * The address of a view on a SharedArrayBuffer: shared memory never moves or shrinks, so ptr()
+ * needs none of memory.ts's addressOf checks (and the worker does not load memory.ts, errors.ts
+ * and layout.ts: ~2.5 ms of its ~7 ms start-up).
+ */
+const sharedAddress = (view: Uint8Array): number => ptr(view) as unknown as number;
+
+// Scratch for one file at a time, in a SharedArrayBuffer: memory that no collector moves or frees.
+// (Module-level typed arrays — a 64 KiB Uint8Array read() into, a 256-byte one statx() fills —
+// crashed Bun 1.4.4 about one run in eight, SIGSEGV at 0x0 or file data in a heap pointer, when a
+// Worker started during a copy; with this buffer: 0 in 100 runs.)
 const scratch = new SharedArrayBuffer(256 + 1024 + MAX_FILE + 1);
 const stx = new Uint8Array(scratch, 0, 256);
-const stxAddr = addressOf(stx);
+const stxAddr = sharedAddress(stx);
 const stxWords = new Uint32Array(scratch, 0, 64);
 const tmp = new Uint8Array(scratch, 256, 1024);
-const tmpAddr = addressOf(tmp);
+const tmpAddr = sharedAddress(tmp);
 const data = new Uint8Array(scratch, 1280, MAX_FILE + 1);
-const dataAddr = addressOf(data);
+const dataAddr = sharedAddress(data);
 
 
 let inWorker = false;
@@ -255,6 +265,6 @@ export function runWorker(w: Views, id: number, post: (seq: number) => void): vo
 /** Views over the shared state, with the name arena's address. */
 export function attach(s: SharedState): Views {
   const views = viewsOf(s);
-  return { ...views, namesAddr: addressOf(views.names) };
+  return { ...views, namesAddr: sharedAddress(views.names) };
 }
 

@@ -513,6 +513,18 @@ class Copier {
     return this.entry(src, dst, st, staged);
   }
 
+  /** Take the small-file engine (lib/copy-engine.ts takeEngine) if this copy may use it and has none yet. */
+  takeEngine(): void {
+    if (!this.#engineOk || this.#engine) return;
+    try {
+      this.#engine = takeEngine(this.o.filesInFlight, this.o.onWarning);
+    } catch (e) {
+      // no ring for the engine (RLIMIT_MEMLOCK, io_uring limits): the general path does it all
+      this.#engineOk = false;
+      this.o.onWarning?.(`small-file engine unavailable (${(e as Error).message}); copying the general way`);
+    }
+  }
+
   /** One directory's regular files through the engine (lib/copy-engine.ts); what it hands back, through entry(). */
   async #engineBatch(src: string, dst: string, names: string[], staged: boolean): Promise<void> {
     this.#totalFiles += names.length;
@@ -529,15 +541,7 @@ class Copier {
       const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
       [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
     }
-    if (sfd >= 0 && dfd >= 0 && !this.#engine) {
-      try {
-        this.#engine = takeEngine(this.o.filesInFlight, this.o.onWarning);
-      } catch (e) {
-        // no ring for the engine (RLIMIT_MEMLOCK, io_uring limits): the general path does it all
-        this.#engineOk = false;
-        this.o.onWarning?.(`small-file engine unavailable (${(e as Error).message}); copying the general way`);
-      }
-    }
+    if (sfd >= 0 && dfd >= 0) this.takeEngine();
     if (sfd < 0 || dfd < 0 || !this.#engine) {
       // cannot hold the directories open (or no engine): every file goes the general way, which reports its own error
       await this.#closeDirFds(sfd, dfd);
@@ -1483,6 +1487,8 @@ export async function copyTree(src: string, dst: string, options?: CopyOptions):
     // a symlink copied as a link creates only a link: no recursion into itself is possible
     const st = c.o.dereference ? null : await c.lstatOrNull(src);
     if (st?.isSymbolicLink()) return c.entry(src, dst, st);
+    // the small-file engine now: its worker threads start (~5 ms) while the first directories are listed
+    if (st?.isDirectory()) c.takeEngine();
     const srcReal = realpathOr(src);
     const dstReal = join(realpathOr(dirname(resolve(dst))), basename(resolve(dst)));
     if (dstReal === srcReal || dstReal.startsWith(`${srcReal}/`)) {
