@@ -1,6 +1,15 @@
 /**
- * The small-file engine behind copyTree: regular files up to 64 KiB, many at once, on a raw
- * IoUring of its own, driven by one tight loop — no Promise, closure or Op object per step.
+ * The small-file engines behind copyTree, and the pool that hands them out (takeEngine).
+ *
+ * By default a copy gets the worker threads (lib/copy-workers.ts): files copied with plain
+ * syscalls on a Bun Worker per spare CPU and on the main thread between its other tasks — ~2×
+ * faster than this file's ring engine on the 10,000 × 4 KiB tree (62 ms against ~130 ms on
+ * tmpfs), because io_uring forces every create-type step onto io-wq (see below). This in-process
+ * ring engine remains for a second copy running at the same time as the first, and as the
+ * fallback when a worker cannot start or dies.
+ *
+ * The ring engine: regular files up to 64 KiB, many at once, on a raw IoUring of its own,
+ * driven by one tight loop — no Promise, closure or Op object per step.
  *
  * Per file, relative to the open source and destination directories:
  *

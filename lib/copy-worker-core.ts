@@ -12,12 +12,13 @@
  * forced onto io-wq by the kernel (REQ_F_FORCE_ASYNC) — ~16 µs of CPU per file against ~7 µs for
  * the same steps as syscalls — so those stay syscalls in any design. What the ring could still
  * take are the steps that complete inline: the source open (LOOKUP_CACHED), and the closes — one
- * io_uring_enter per 128 opens and one per 256 closes. On one thread that measured 70.7 ms
- * against 68.5 ms all-syscalls (no gain: the opens and closes cost the same inside the ring, and
- * a page-cache read or write on tmpfs is punted to io-wq, so it stays a syscall too); on two
- * threads 127 ms against 76 ms (the batched form holds 128 files open per thread, and the two
- * rings' task work contend). So every step is a syscall here; the ring keeps the jobs it is
- * faster at (big files, the general path).
+ * io_uring_enter per 128 opens and one per 256 closes (a SINGLE_ISSUER|DEFER_TASKRUN ring per
+ * thread; perf showed every one of those ops completing inline, none punted). On one thread
+ * that measured 71.4 ms against 69.8 ms all-syscalls (no gain: an open or a close costs the same
+ * inside the ring, and a page-cache read or write on tmpfs is punted to io-wq, so those stay
+ * syscalls too); on two threads 66.3 ms against 50.0 ms (127 against 76 in a noisier run: the
+ * batched form holds 128 files open per thread). So every step is a syscall here; the ring keeps
+ * the jobs it is faster at (big files and the general path).
  *
  * Guarantees are the in-process engine's (lib/copy-engine.ts): in a directory that existed the
  * file is written as `.NAME.bun-uring-PID-N.tmp` (N reserved by the main thread) and renamed into

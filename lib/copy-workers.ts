@@ -1,15 +1,22 @@
 /**
- * copyTree's small files on worker threads: one Bun Worker per CPU (up to MAX_WORKERS), each
- * copying whole chunks of one directory's files with plain syscalls (lib/copy-worker.ts says
- * why not through a ring), while the main thread walks the tree with direct syscalls and keeps
- * its event loop free for progress, abort and the general path.
+ * copyTree's small files on threads: one Bun Worker per spare CPU (availableParallelism() - 1,
+ * at least 1, at most MAX_WORKERS) plus the main thread itself, each copying whole chunks of one
+ * directory's files with plain syscalls (lib/copy-worker-core.ts says why not through a ring).
+ * The main thread walks the tree with direct syscalls first (its walk is a chain of microtasks),
+ * then copies chunks in slices of HELP_SLICE_MS between its other tasks, so timers, progress,
+ * abort and the general path keep running.
  *
  * Why threads: per file, a copy is ~7 µs of syscalls (statx, open, read, close, an O_CREAT|O_EXCL
  * open, write, close) whichever way it is issued — io_uring forces the create-type steps onto
  * io-wq, which costs more, not less (lib/copy-engine.ts) — so the only way below `cp -r`'s time is
- * to run files side by side on the other core. Measured on the 10,000 × 4 KiB tree on tmpfs
- * (fresh processes, 5 interleaved rounds, medians; /tmp prototype of this design): 46 ms with two
- * workers against 73 ms for `cp -r` (1.57×); the in-process ring engine takes ~125 ms.
+ * to run files side by side on the other core. Measured on the 10,000 × 4 KiB tree on tmpfs, 2
+ * CPUs (fresh processes, cold call, 5–6 interleaved rounds, medians; `cp -r` 72–76 ms in the same
+ * runs): one worker + the main thread 62–64 ms; two workers, main thread walking only, 70–71 ms;
+ * two workers + the main thread 71 ms; one worker alone 86 ms; the main thread alone 83 ms; the
+ * in-process ring engine ~130 ms. A standalone prototype of the same design (no copyTree around
+ * it: a bare walk, no staging, no summary) took 43–50 ms: what is left is the library's walk
+ * (~15 ms of main-thread time before the main thread can copy, cold) and the worker's start-up
+ * (~5 ms, while the walk runs).
  *
  * The protocol (lib/copy-worker-shared.ts): the main thread writes a chunk (≤ 128 names of one
  * directory, the two directory fds — fds are per process, so the workers use them as they are)
@@ -21,9 +28,9 @@
  * reach the workers through C_STOP (polled every few ms, and on every message).
  *
  * Lifetime: the pool is made on the first copy that needs it and reused by later ones (one copy
- * at a time; a concurrent copy gets an in-process engine). The workers are ref'ed only while a
- * copy is open; idle they sleep in their event loop, unref'ed, and never keep the process alive.
- * `closeCopyWorkers()` terminates them.
+ * at a time; a concurrent copy gets an in-process engine). A worker is ref'ed from the start of a
+ * copy until it reports itself back in its event loop ("idle"); idle it is unref'ed and never keeps
+ * the process alive. `closeCopyWorkers()` terminates them.
  *
  * Failure: a worker that fails to start or dies (an uncaught error, a crash) breaks the pool:
  * a warning goes to the copy's onWarning; the chunks that worker held are settled — a file it had
@@ -481,14 +488,29 @@ export function takeWorkerPool(makeFallback: () => Engine, reserveTmpSeq: (n: nu
 /** The copy that took the pool is over (every batch settled). */
 export function giveWorkerPool(p: WorkerPool): void {
   p.release();
-  if (p === pool) inUse = false;
+  if (p !== pool) return;
+  inUse = false;
+  if (closeWhenFree) closeCopyWorkers();
 }
 
-/** Terminate the copy workers (they are idle and unref'ed between copies, so this is optional). */
+let closeWhenFree = false;
+
+/**
+ * Terminate copyTree's worker threads. Optional: between copies they are idle and unref'ed, so
+ * they never keep the process alive; a later copyTree starts new ones. Called during a copy, it
+ * takes effect when that copy is over.
+ * @example
+ * await copyTree("src", "dst");
+ * closeCopyWorkers();
+ */
 export function closeCopyWorkers(): void {
+  if (inUse) {
+    closeWhenFree = true;
+    return;
+  }
+  closeWhenFree = false;
   pool?.close();
   pool = null;
-  inUse = false;
 }
 
 /**
@@ -508,6 +530,7 @@ export const unsafeCopyWorkerHooks = {
     faultAt = n;
   },
   reset(): void {
+    inUse = false;
     closeCopyWorkers();
     disabled = false;
     faultAt = 0;

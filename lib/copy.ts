@@ -10,8 +10,9 @@
  *   A crash or SIGKILL can leave temporary files and a staged tree behind, never a
  *   partial file under a final path. On error a partly written file is removed.
  * - In a tree, each directory's regular files up to 64 KiB go to the small-file
- *   engine (lib/copy-engine.ts: its own raw ring, a synchronous statx then one
- *   linked chain per file, no Promise per step), which hands back what it cannot take as it is.
+ *   engine (lib/copy-engine.ts: worker threads copying with plain syscalls,
+ *   lib/copy-workers.ts; else its own raw ring, a synchronous statx then one
+ *   linked chain per file), which hands back what it cannot take as it is.
  *   Everything else — and every file when the options need metadata a chain
  *   cannot set, or the caller gave a `uring` — takes the general path here: data
  *   in `blockSize` blocks, up to `queueDepth` blocks in flight over all files;

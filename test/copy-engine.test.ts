@@ -11,7 +11,7 @@ import { afterAll, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { unsafeCopyWorkerHooks } from "../lib/copy-workers.ts";
-import { copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
+import { closeCopyWorkers, copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
 import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
 /** `.NAME.bun-uring-PID-N.tmp`, the name every file is written under before its rename. */
@@ -491,6 +491,22 @@ describeKernel("copyTree's worker threads", () => {
       unsafeCopyWorkerHooks.configure(Math.max(1, Math.min(4, require("node:os").availableParallelism() - 1)), true);
       unsafeCopyWorkerHooks.reset();
     }
+  });
+
+  test("closeCopyWorkers() ends the pool; the next copy starts a new one", async () => {
+    const src = fresh("w-close");
+    makeTree(src, 2, 20, 33);
+    await copyTree(src, fresh("w-close-1"));
+    const before = unsafeCopyWorkerHooks.pool;
+    expect(before).not.toBeNull();
+    closeCopyWorkers();
+    expect(unsafeCopyWorkerHooks.pool).toBeNull();
+    const dst = fresh("w-close-2");
+    const s = await copyTree(src, dst);
+    expect(s.files).toBe(40);
+    expect(manifest(dst)).toEqual(manifest(src));
+    expect(unsafeCopyWorkerHooks.pool).not.toBeNull();
+    expect(unsafeCopyWorkerHooks.pool).not.toBe(before);
   });
 
   test("the process exits when the copy is done: idle workers do not keep it alive", async () => {
