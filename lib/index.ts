@@ -20,7 +20,6 @@ export { Uring, UringFile, parseOpenFlags, type LinkStep, type OpOptions, type U
 export { UringStats, parseStatx } from "./stats.ts";
 export { sockaddr, sockaddrUnix, parseSockaddr, SOCKADDR_STORAGE_SIZE, type SocketAddress } from "./sockaddr.ts";
 export { copyFile, copyTree, COPY_DEFAULTS, type CopyOptions, type CopySummary, type CopyProgress, type CopyError } from "./copy.ts";
-export { closeCopyWorkers } from "./copy-workers.ts";
 export {
   formatTraceEvent,
   traceWriter,

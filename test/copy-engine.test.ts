@@ -10,8 +10,8 @@
 import { afterAll, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { unsafeCopyWorkerHooks } from "../lib/copy-workers.ts";
-import { closeCopyWorkers, copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
+import { closeCopyWorkers, unsafeCopyWorkerHooks } from "../lib/copy-workers.ts";
+import { copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
 import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
 /** `.NAME.bun-uring-PID-N.tmp`, the name every file is written under before its rename. */
