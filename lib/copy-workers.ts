@@ -255,7 +255,7 @@ export class WorkerPool implements Engine {
     const v = this.#v;
     let published = false;
     while (this.#backlog.length > 0) {
-      const slot = this.#tail % CHUNK_SLOTS;
+      const slot = (this.#tail >>> 0) % CHUNK_SLOTS;
       if (this.#chunks[slot] !== null) break; // full: more when a chunk settles
       const ch = this.#backlog.shift()!;
       this.#chunks[slot] = ch;
@@ -438,7 +438,7 @@ export class WorkerPool implements Engine {
     }
     while (this.#backlog.length > 0) {
       const ch = this.#backlog.shift()!;
-      const slot = this.#tail % CHUNK_SLOTS;
+      const slot = (this.#tail >>> 0) % CHUNK_SLOTS;
       // settle in place, without publishing: a free slot, its results all R_PENDING
       this.#chunks[slot] = ch;
       for (let j = 0; j < ch.count; j++) v.res[slot * CHUNK_FILES + j] = R_PENDING;
@@ -471,6 +471,7 @@ export function takeWorkerPool(makeFallback: () => Engine, reserveTmpSeq: (n: nu
     pool.close();
     pool = null;
     disabled = true; // a worker failed: the in-process engine from now on
+    warn?.("a copy worker failed earlier; copying on the main thread");
     return null;
   }
   try {
