@@ -71,6 +71,16 @@ const lib = dlopen("libc.so.6", {
   statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
   /** int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags); — glibc ≥ 2.28 */
   renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  /** int openat(int dirfd, const char *path, int flags, ...); — the variadic mode_t travels like a fixed unsigned int (see the ABI note) */
+  openat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  /** ssize_t read(int fd, void *buf, size_t count); — read as i32: callers pass count < 2 GiB */
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  /** ssize_t write(int fd, const void *buf, size_t count); — read as i32: callers pass count < 2 GiB */
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  /** int unlinkat(int dirfd, const char *path, int flags); */
+  unlinkat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  /** int fsync(int fd); */
+  fsync: { args: [FFIType.i32], returns: FFIType.i32 },
 });
 
 const syscallPtr = (lib.symbols.syscall as unknown as { ptr?: Pointer }).ptr;
@@ -115,6 +125,7 @@ export const sys_io_uring_register = CFunction({
 
 export const { mmap, munmap, close, eventfd, strerror, getrlimit, setrlimit } = lib.symbols;
 export const { epoll_create1: c_epoll_create1, statx: c_statx, renameat2: c_renameat2 } = lib.symbols;
+export const { openat: c_openat, read: c_read, write: c_write, unlinkat: c_unlinkat, fsync: c_fsync } = lib.symbols;
 const { setsockopt: c_setsockopt, getsockname: c_getsockname, lseek: c_lseek, fchmod: c_fchmod, fchownat: c_fchownat, utimensat: c_utimensat, futimens: c_futimens, fchown: c_fchown, pipe2: c_pipe2, fcntl: c_fcntl } = lib.symbols;
 export { c_fcntl, c_pipe2, c_fchown, c_futimens, c_fchmod, c_fchownat, c_getsockname, c_lseek, c_setsockopt, c_utimensat };
 

@@ -23,6 +23,11 @@ import {
   c_setsockopt,
   c_statx,
   c_renameat2,
+  c_openat,
+  c_read,
+  c_write,
+  c_unlinkat,
+  c_fsync,
   close,
   errno,
   eventfd,
@@ -179,5 +184,38 @@ export function statxSync(dirfd: number, path: Addr, flags: number, mask: number
 /** renameat2(2) (RENAME_NOREPLACE = 1, …): 0 or -errno. Both paths are NUL-terminated strings at those addresses. */
 export function renameat2Sync(olddirfd: number, oldpath: Addr, newdirfd: number, newpath: Addr, flags: number): number {
   const r = c_renameat2(olddirfd, asPtr(oldpath), newdirfd, asPtr(newpath), flags);
+  return r < 0 ? -errno() : r;
+}
+
+/**
+ * openat(2): an fd, or -errno. Synchronous, like the rest below: for the tree copy's worker
+ * threads (lib/copy-worker.ts), where each step is one plain syscall (see there for why not the ring).
+ */
+export function openatSync(dirfd: number, path: Addr, flags: number, mode: number): number {
+  const r = c_openat(dirfd, asPtr(path), flags, mode);
+  return r < 0 ? -errno() : r;
+}
+
+/** read(2) of up to `count` (< 2 GiB) bytes into `buf`: bytes read, or -errno. */
+export function readFd(fd: number, buf: Addr, count: number): number {
+  const r = c_read(fd, asPtr(buf), count);
+  return r < 0 ? -errno() : r;
+}
+
+/** write(2) of `count` (< 2 GiB) bytes from `buf`: bytes written, or -errno. */
+export function writeFd(fd: number, buf: Addr, count: number): number {
+  const r = c_write(fd, asPtr(buf), count);
+  return r < 0 ? -errno() : r;
+}
+
+/** unlinkat(2) (AT_REMOVEDIR = 0x200): 0 or -errno. */
+export function unlinkatSync(dirfd: number, path: Addr, flags: number): number {
+  const r = c_unlinkat(dirfd, asPtr(path), flags);
+  return r < 0 ? -errno() : r;
+}
+
+/** fsync(2): 0 or -errno. */
+export function fsyncFd(fd: number): number {
+  const r = c_fsync(fd);
   return r < 0 ? -errno() : r;
 }

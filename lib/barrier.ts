@@ -66,3 +66,38 @@ export function fullFence(): void {
 export const add32 = (a: number, b: number) => (a + b) >>> 0;
 /** `a - b` modulo 2^32: how far counter `a` is ahead of counter `b`. */
 export const sub32 = (a: number, b: number) => (a - b) >>> 0;
+
+// ---------------------------------------------------------------- words shared between threads
+// copyTree's worker threads (lib/copy-workers.ts, lib/copy-worker.ts) share a work queue and
+// per-file results in a SharedArrayBuffer. The same rule: acquire on what the other thread
+// writes, release on what this one publishes; a compare-exchange to claim a chunk; a futex to sleep.
+
+/** Acquire load of an i32 another thread writes. */
+export function loadShared(view: Int32Array, index: number): number {
+  return Atomics.load(view, index);
+}
+
+/** Release store of an i32 another thread reads, after the data it publishes is written. */
+export function storeShared(view: Int32Array, index: number, value: number): void {
+  Atomics.store(view, index, value);
+}
+
+/** Compare-and-swap: the value found (equal to `expected` when the swap happened). */
+export function casShared(view: Int32Array, index: number, expected: number, value: number): number {
+  return Atomics.compareExchange(view, index, expected, value);
+}
+
+/** Atomic add: the value before. */
+export function addShared(view: Int32Array, index: number, n: number): number {
+  return Atomics.add(view, index, n);
+}
+
+/** Sleep while `view[index] === value`, at most `ms` (futex wait; never on the main thread of a browser). */
+export function waitShared(view: Int32Array, index: number, value: number, ms: number): void {
+  Atomics.wait(view, index, value, ms);
+}
+
+/** Wake every thread sleeping on `view[index]`. */
+export function notifyShared(view: Int32Array, index: number): void {
+  Atomics.notify(view, index);
+}

@@ -1,6 +1,15 @@
 /**
- * The small-file engine behind copyTree: regular files up to 64 KiB, many at once, on a raw
- * IoUring of its own, driven by one tight loop — no Promise, closure or Op object per step.
+ * The small-file engines behind copyTree, and the pool that hands them out (takeEngine).
+ *
+ * By default a copy gets the worker threads (lib/copy-workers.ts): files copied with plain
+ * syscalls on a Bun Worker per spare CPU and on the main thread between its other tasks — ~2×
+ * faster than this file's ring engine on the 10,000 × 4 KiB tree (62 ms against ~130 ms on
+ * tmpfs), because io_uring forces every create-type step onto io-wq (see below). This in-process
+ * ring engine remains for a second copy running at the same time as the first, and as the
+ * fallback when a worker cannot start or dies.
+ *
+ * The ring engine: regular files up to 64 KiB, many at once, on a raw IoUring of its own,
+ * driven by one tight loop — no Promise, closure or Op object per step.
  *
  * Per file, relative to the open source and destination directories:
  *
@@ -59,6 +68,7 @@ import { statxSync } from "../ffi/syscalls.ts";
 import { ERRNO } from "./errors.ts";
 import { addressOf } from "./memory.ts";
 import { IoUring } from "./ring.ts";
+import { giveWorkerPool, takeWorkerPool, WorkerPool } from "./copy-workers.ts";
 import type { Cqe } from "./sqe.ts";
 
 /** Files up to this size go through the engine (one read, one write). */
@@ -134,12 +144,33 @@ export interface EngineHost {
   sized(bytes: number): void;
   /** The file is in place under its name. */
   copied(batch: EngineBatch, k: number, bytes: number): void;
+  /** Files k0 … k0 + n - 1 are in place, `bytes` in all (the worker threads report a whole chunk at once). */
+  copiedRun?(batch: EngineBatch, k0: number, n: number, bytes: number): void;
   /** The destination exists and noClobber is set: nothing was written. */
   skipped(batch: EngineBatch, k: number, bytes: number): void;
   /** Copy this one the general way (it is settled as far as the engine goes). `bytes`: what sized() added. */
   retry(batch: EngineBatch, k: number, bytes: number): void;
   /** The file failed: errno (negative) at `syscall` on `path` (the source or the destination). */
   failed(batch: EngineBatch, k: number, errno: number, syscall: string, onDest: boolean): void;
+  /** Something the user should know that does not fail the copy (a worker thread failed, …). */
+  warn?(message: string): void;
+}
+
+/**
+ * What copy.ts drives: this in-process engine (CopyEngine), or the worker threads
+ * (lib/copy-workers.ts WorkerPool) that take it by default.
+ */
+export interface Engine {
+  readonly slots: number;
+  /** True while batches are unsettled. */
+  readonly busy: boolean;
+  /** False once it failed: closed, not reused. */
+  readonly reusable: boolean;
+  /** Copy a directory's regular files; resolves when every one is settled. */
+  copy(host: EngineHost, batch: EngineBatch): Promise<void>;
+  /** Resolves when every batch is settled. */
+  idle(): Promise<void>;
+  close(): void;
 }
 
 const encoder = new TextEncoder();
@@ -150,11 +181,18 @@ export function nextTmpSeq(): number {
   return ++tmpSeq;
 }
 
+/** Reserve `n` consecutive N for temporary names: the first. */
+export function reserveTmpSeq(n: number): number {
+  const first = tmpSeq + 1;
+  tmpSeq += n;
+  return first;
+}
+
 /**
  * A ring, its fixed-file table, buffers and per-slot state: reused across copies (one engine per
  * concurrent copy; see takeEngine/giveEngine).
  */
-export class CopyEngine {
+export class CopyEngine implements Engine {
   readonly ring: IoUring;
   readonly slots: number;
   readonly #sqes: Uint32Array;
@@ -557,8 +595,19 @@ function makeRing(): IoUring {
 
 const idle: CopyEngine[] = [];
 
-/** An engine nobody is using (made on first use; later copies reuse it). */
-export function takeEngine(slots: number): CopyEngine {
+/**
+ * An engine nobody is using (made on first use; later copies reuse it): the worker threads
+ * (lib/copy-workers.ts) when they can be had — one copy at a time — else an in-process one.
+ * `warn`: told when the workers cannot be started.
+ */
+export function takeEngine(slots: number, warn?: (m: string) => void): Engine {
+  const pool = takeWorkerPool(() => takeLocalEngine(slots), reserveTmpSeq, warn);
+  if (pool) return pool;
+  return takeLocalEngine(slots);
+}
+
+/** An in-process engine nobody is using. */
+export function takeLocalEngine(slots: number): CopyEngine {
   const i = idle.findIndex((e) => e.slots === Math.max(1, Math.min(MAX_SLOTS, slots)));
   if (i >= 0) return idle.splice(i, 1)[0]!;
   return new CopyEngine(slots);
@@ -569,7 +618,9 @@ export function takeEngine(slots: number): CopyEngine {
  * the next copy (a ring, a 2 × slots fixed-file table and slots × 64 KiB of buffers: 8 MiB at
  * the default 128 files in flight); any other is closed.
  */
-export function giveEngine(e: CopyEngine): void {
+export function giveEngine(e: Engine): void {
+  if (e instanceof WorkerPool) return giveWorkerPool(e);
+  if (!(e instanceof CopyEngine)) return e.close();
   if (e.busy) return; // never reuse an engine with work in flight
   if (e.reusable && idle.length < 1) idle.push(e);
   else e.close();

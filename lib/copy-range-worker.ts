@@ -25,10 +25,9 @@ export interface RangeJobMessage {
   ctl: Int32Array;
 }
 
-// two loff_t, held for the life of the thread; .buffer touched first, so the address never moves
-// (lib/memory.ts's addressOf, not imported: this thread loads as little as it can)
-const offView = new BigInt64Array(2);
-void offView.buffer;
+// two loff_t, held for the life of the thread, in a SharedArrayBuffer, whose storage never moves
+// (see statxBuf in lib/copy.ts)
+const offView = new BigInt64Array(new SharedArrayBuffer(16));
 const offInAddr = ptr(offView);
 const offOutAddr = offInAddr + 8;
 

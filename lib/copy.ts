@@ -10,8 +10,9 @@
  *   A crash or SIGKILL can leave temporary files and a staged tree behind, never a
  *   partial file under a final path. On error a partly written file is removed.
  * - In a tree, each directory's regular files up to 64 KiB go to the small-file
- *   engine (lib/copy-engine.ts: its own raw ring, a synchronous statx then one
- *   linked chain per file, no Promise per step), which hands back what it cannot take as it is.
+ *   engine (lib/copy-engine.ts: worker threads copying with plain syscalls,
+ *   lib/copy-workers.ts; else its own raw ring, a synchronous statx then one
+ *   linked chain per file), which hands back what it cannot take as it is.
  *   Everything else — and every file when the options need metadata a chain
  *   cannot set, or the caller gave a `uring` — takes the general path here: data
  *   in `blockSize` blocks, up to `queueDepth` blocks in flight over all files;
@@ -53,7 +54,7 @@ import {
   STATX_BTIME,
 } from "./constants.ts";
 import { copyRange } from "./copy-range.ts";
-import { type CopyEngine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
+import { type Engine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
 import { lazySchema, parseOptions, trusted } from "./options.ts";
@@ -234,7 +235,7 @@ class Copier {
    */
   readonly #walkSync: boolean;
   readonly #host: EngineHost;
-  #engine: CopyEngine | null = null;
+  #engine: Engine | null = null;
 
   /** `validated`: `options` is the output of a parse already (copyFile's), not to be parsed again. */
   constructor(options: CopyOptions | undefined, validated = false) {
@@ -530,6 +531,18 @@ class Copier {
     return this.entry(src, dst, st, staged);
   }
 
+  /** Take the small-file engine (lib/copy-engine.ts takeEngine) if this copy may use it and has none yet. */
+  takeEngine(): void {
+    if (!this.#engineOk || this.#engine) return;
+    try {
+      this.#engine = takeEngine(this.o.filesInFlight, this.o.onWarning);
+    } catch (e) {
+      // no ring for the engine (RLIMIT_MEMLOCK, io_uring limits): the general path does it all
+      this.#engineOk = false;
+      this.o.onWarning?.(`small-file engine unavailable (${(e as Error).message}); copying the general way`);
+    }
+  }
+
   /** One directory's regular files through the engine (lib/copy-engine.ts); what it hands back, through entry(). */
   async #engineBatch(src: string, dst: string, names: string[], staged: boolean): Promise<void> {
     this.#totalFiles += names.length;
@@ -546,15 +559,7 @@ class Copier {
       const opened = await Promise.allSettled([this.io.openFd(src, O_PATH | O_DIRECTORY), this.io.openFd(dst, O_PATH | O_DIRECTORY)]);
       [sfd, dfd] = opened.map((r) => (r.status === "fulfilled" ? r.value : -1)) as [number, number];
     }
-    if (sfd >= 0 && dfd >= 0 && !this.#engine) {
-      try {
-        this.#engine = takeEngine(this.o.filesInFlight);
-      } catch (e) {
-        // no ring for the engine (RLIMIT_MEMLOCK, io_uring limits): the general path does it all
-        this.#engineOk = false;
-        this.o.onWarning?.(`small-file engine unavailable (${(e as Error).message}); copying the general way`);
-      }
-    }
+    if (sfd >= 0 && dfd >= 0) this.takeEngine();
     if (sfd < 0 || dfd < 0 || !this.#engine) {
       // cannot hold the directories open (or no engine): every file goes the general way, which reports its own error
       await this.#closeDirFds(sfd, dfd);
@@ -615,6 +620,12 @@ class Copier {
         if (this.o.verify) this.#copied.push([join(b.srcDir, b.names[k]!), join(b.dstDir, b.names[k]!)]);
         this.#progress();
       },
+      copiedRun: (b, k0, n, bytes) => {
+        this.summary.files += n;
+        this.summary.bytes += bytes;
+        if (this.o.verify) for (let k = k0; k < k0 + n; k++) this.#copied.push([join(b.srcDir, b.names[k]!), join(b.dstDir, b.names[k]!)]);
+        this.#progress();
+      },
       skipped: (b, k, bytes) => {
         this.summary.skipped.push({ path: join(b.dstDir, b.names[k]!), reason: "exists (no-clobber)" });
         this.#totalFiles--;
@@ -634,6 +645,7 @@ class Copier {
           // fatal: recorded; the engine sees stopped() and drains
         }
       },
+      warn: (m) => this.o.onWarning?.(m),
     };
   }
 
@@ -1577,6 +1589,8 @@ export async function copyTree(src: string, dst: string, options?: CopyOptions):
     // a symlink copied as a link creates only a link: no recursion into itself is possible
     const st = c.o.dereference ? null : await c.lstatOrNull(src);
     if (st?.isSymbolicLink()) return c.entry(src, dst, st);
+    // the small-file engine now: its worker threads start (~5 ms) while the first directories are listed
+    if (st?.isDirectory()) c.takeEngine();
     const srcReal = realpathOr(src);
     const dstReal = join(realpathOr(dirname(resolve(dst))), basename(resolve(dst)));
     if (dstReal === srcReal || dstReal.startsWith(`${srcReal}/`)) {
@@ -1741,7 +1755,10 @@ function openOr(path: string, flags: number): number {
   }
 }
 
-const statxBuf = new Uint8Array(256);
+// in a SharedArrayBuffer, whose storage never moves: a module-level scratch array handed to
+// statx(2) crashed Bun now and then while a Worker was starting (seen with the copy workers' read
+// and statx scratch, lib/copy-workers.ts)
+const statxBuf = new Uint8Array(new SharedArrayBuffer(256));
 const statxAddr = addressOf(statxBuf);
 
 /**

@@ -10,6 +10,7 @@
 import { afterAll, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { closeCopyWorkers, unsafeCopyWorkerHooks } from "../lib/copy-workers.ts";
 import { copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
 import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
@@ -368,6 +369,159 @@ describeKernel("copyTree's small-file engine", () => {
     expect(sb.files).toBe(200);
     expect(manifest(da)).toEqual(manifest(a));
     expect(manifest(db)).toEqual(manifest(b));
+  });
+});
+
+describeKernel("copyTree's worker threads", () => {
+  afterAll(() => unsafeCopyWorkerHooks.reset());
+
+  test("a tree goes through the worker pool: same bytes and modes, exact counts, progress reaches the totals", async () => {
+    unsafeCopyWorkerHooks.reset();
+    const src = fresh("w-progress");
+    const { files, bytes } = makeTree(src, 5, 120, 21);
+    const dst = fresh("w-progress-copy");
+    const seen: { files: number; totalFiles: number; bytes: number; totalBytes: number }[] = [];
+    const s = await copyTree(src, dst, { progressInterval: 0, onProgress: (p) => seen.push({ ...p }) });
+    expect(unsafeCopyWorkerHooks.pool).not.toBeNull(); // the copy took the pool
+    expect(manifest(dst)).toEqual(manifest(src));
+    expect(s.files).toBe(files);
+    expect(s.bytes).toBe(bytes);
+    expect(leftovers(dst)).toEqual([]);
+    const last = seen.at(-1)!;
+    expect(last.files).toBe(files);
+    expect(last.totalFiles).toBe(files);
+    expect(last.bytes).toBe(bytes);
+    expect(last.totalBytes).toBe(bytes);
+    // it grows: some report before the end saw fewer files
+    expect(seen.some((p) => p.files > 0 && p.files < files)).toBe(true);
+  });
+
+  test("an error in a worker names the path and errno (EISDIR at the rename of a merged directory's file), continueOnError copies the rest", async () => {
+    const src = fresh("w-err");
+    makeTree(src, 3, 50, 23);
+    const dst = fresh("w-err-copy");
+    mkdirSync(join(dst, "d2", "f9", "inside"), { recursive: true });
+    const s = await copyTree(src, dst, { continueOnError: true });
+    expect(s.errors.length).toBe(1);
+    const e = s.errors[0]!;
+    expect(e.code).toBe("EISDIR");
+    expect(e.syscall).toBe("rename");
+    expect(e.path).toBe(join(src, "d2", "f9"));
+    expect(e.message).toContain(join(dst, "d2", "f9"));
+    expect(s.files).toBe(149);
+    expect(leftovers(dst)).toEqual([]);
+    // without continueOnError: the UringError itself, errno and path
+    const dst2 = fresh("w-err-fatal");
+    mkdirSync(join(dst2, "d0", "f3", "inside"), { recursive: true });
+    const err = await caught(() => copyTree(src, dst2));
+    expect(err.code).toBe("EISDIR");
+    expect(err.errno).toBe(-21);
+    expect(err.syscall).toBe("rename");
+    expect(err.path).toBe(join(dst2, "d0", "f3"));
+    expect(leftovers(dst2)).toEqual([]);
+  });
+
+  test("abort mid-tree (from onProgress): AbortError, the workers stop, no temp files, every file present is whole; the pool copies again afterwards", async () => {
+    const src = fresh("w-abort");
+    makeTree(src, 12, 150, 25);
+    const dst = fresh("w-abort-copy");
+    const ac = new AbortController();
+    const e = await caught(() =>
+      copyTree(src, dst, {
+        signal: ac.signal,
+        progressInterval: 0,
+        onProgress: (p) => {
+          if (p.files > 100) ac.abort();
+        },
+      }),
+    );
+    expect(e.name).toBe("AbortError");
+    expect(leftovers(dst)).toEqual([]);
+    expect(expectNothingPartial(src, dst)).toBeLessThan(1800);
+    // the pool is reusable: the next copy goes through it and completes
+    const pool = unsafeCopyWorkerHooks.pool;
+    const again = fresh("w-abort-again");
+    const s = await copyTree(src, again);
+    expect(unsafeCopyWorkerHooks.pool).toBe(pool);
+    expect(s.files).toBe(1800);
+    expect(manifest(again)).toEqual(manifest(src));
+  });
+
+  test("a worker that dies mid-copy: a warning, its started file removed and copied again, every file copied; later copies use the in-process engine", async () => {
+    unsafeCopyWorkerHooks.reset();
+    unsafeCopyWorkerHooks.configure(1, false); // one worker, the main thread only walks: the worker holds every chunk
+    unsafeCopyWorkerHooks.fault(40);
+    try {
+      const src = fresh("w-crash");
+      const { files } = makeTree(src, 4, 100, 27);
+      const dst = fresh("w-crash-copy");
+      const warnings: string[] = [];
+      const s = await copyTree(src, dst, { onWarning: (m) => warnings.push(m) });
+      expect(warnings.some((m) => /copy worker failed/.test(m))).toBe(true);
+      expect(s.errors).toEqual([]);
+      expect(s.files).toBe(files);
+      expect(manifest(dst)).toEqual(manifest(src));
+      expect(leftovers(dst)).toEqual([]);
+      // the next copy does not use the broken pool
+      const s2 = await copyTree(src, fresh("w-crash-after"));
+      expect(s2.files).toBe(files);
+      expect(unsafeCopyWorkerHooks.pool).toBeNull();
+    } finally {
+      unsafeCopyWorkerHooks.configure(Math.max(1, Math.min(4, require("node:os").availableParallelism() - 1)), true);
+      unsafeCopyWorkerHooks.reset();
+    }
+  });
+
+  test("a worker that fails to start: a warning, and the copy completes", async () => {
+    unsafeCopyWorkerHooks.reset();
+    unsafeCopyWorkerHooks.configure(1, false);
+    unsafeCopyWorkerHooks.script(join(work.path, "no-such-worker.ts"));
+    try {
+      const src = fresh("w-nostart");
+      const { files } = makeTree(src, 3, 60, 29);
+      const dst = fresh("w-nostart-copy");
+      const warnings: string[] = [];
+      const s = await copyTree(src, dst, { onWarning: (m) => warnings.push(m) });
+      expect(warnings.some((m) => /copy worker failed/.test(m))).toBe(true);
+      expect(s.errors).toEqual([]);
+      expect(s.files).toBe(files);
+      expect(manifest(dst)).toEqual(manifest(src));
+      expect(leftovers(dst)).toEqual([]);
+    } finally {
+      unsafeCopyWorkerHooks.configure(Math.max(1, Math.min(4, require("node:os").availableParallelism() - 1)), true);
+      unsafeCopyWorkerHooks.reset();
+    }
+  });
+
+  test("closeCopyWorkers() ends the pool; the next copy starts a new one", async () => {
+    const src = fresh("w-close");
+    makeTree(src, 2, 20, 33);
+    await copyTree(src, fresh("w-close-1"));
+    const before = unsafeCopyWorkerHooks.pool;
+    expect(before).not.toBeNull();
+    closeCopyWorkers();
+    expect(unsafeCopyWorkerHooks.pool).toBeNull();
+    const dst = fresh("w-close-2");
+    const s = await copyTree(src, dst);
+    expect(s.files).toBe(40);
+    expect(manifest(dst)).toEqual(manifest(src));
+    expect(unsafeCopyWorkerHooks.pool).not.toBeNull();
+    expect(unsafeCopyWorkerHooks.pool).not.toBe(before);
+  });
+
+  test("the process exits when the copy is done: idle workers do not keep it alive", async () => {
+    const src = fresh("w-exit");
+    makeTree(src, 2, 30, 31);
+    const dst = fresh("w-exit-copy");
+    const lib = join(import.meta.dir, "..", "lib", "index.ts");
+    const script = `const { copyTree } = await import(${JSON.stringify(lib)}); const s = await copyTree(${JSON.stringify(src)}, ${JSON.stringify(dst)}); console.log("files", s.files);`;
+    const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const timer = setTimeout(() => p.kill("SIGKILL"), 20_000);
+    const code = await p.exited;
+    clearTimeout(timer);
+    expect(p.signalCode).toBeNull(); // not killed by the timer: it exited by itself
+    expect(code).toBe(0);
+    expect(await new Response(p.stdout).text()).toBe("files 60\n");
   });
 });
 
