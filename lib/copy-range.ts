@@ -107,11 +107,19 @@ function pick(): Slot | null {
 
 /**
  * Copy `length` bytes at `offset` from `sfd` to the same offset of `dfd` with copy_file_range on a
- * worker thread. `onBytes` hears of every chunk as it lands; `stop` is polled at each, and a true
+ * worker thread (`preallocate`: fallocate the range first, sizing the file). `onBytes` hears of every chunk as it lands; `stop` is polled at each, and a true
  * answer ends the job after the chunk in flight. Both fds must stay open until the promise
  * settles (it always settles: a worker that dies ends its jobs as "unsupported").
  */
-export function copyRange(sfd: number, dfd: number, offset: number, length: number, onBytes: (n: number) => void, stop: () => boolean): Promise<RangeResult> {
+export function copyRange(
+  sfd: number,
+  dfd: number,
+  offset: number,
+  length: number,
+  onBytes: (n: number) => void,
+  stop: () => boolean,
+  preallocate = false,
+): Promise<RangeResult> {
   const slot = pick();
   if (!slot) return Promise.resolve({ end: "unsupported", copied: 0 });
   const id = nextId++;
@@ -128,7 +136,7 @@ export function copyRange(sfd: number, dfd: number, offset: number, length: numb
     });
     slot.worker.ref();
     if (stop()) Atomics.store(ctl, 0, 1);
-    slot.worker.postMessage({ id, sfd, dfd, offset, length, chunk: RANGE_CHUNK, ctl } satisfies RangeJobMessage);
+    slot.worker.postMessage({ id, sfd, dfd, offset, length, chunk: RANGE_CHUNK, ctl, preallocate } satisfies RangeJobMessage);
   });
 }
 

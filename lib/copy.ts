@@ -1090,6 +1090,11 @@ class Copier {
         this.#progress();
       },
       () => this.#fatal !== null,
+      // Off tmpfs the destination is fallocate'd first, as Bun.write does: on ext4 the 1 GiB copy
+      // took 267–282 ms so against 283–292 ms without (cp: 285–299 ms; 6 rounds each, bench
+      // protocol). On tmpfs it measured slower (390 against 383 ms: it zeroes every page first).
+      // A source that ends early leaves the file longer: #cutToSource cuts it.
+      !onTmpfs(dst),
     );
     this.#check();
     if (r.end === "error") {
@@ -1662,12 +1667,16 @@ const WRITE_PIECE = 256 * 1024;
  * either way. On tmpfs (order-0 pages) 1 MiB writes are 13 % faster than 256 KiB blocks.
  */
 function writePiece(bs: number, dst: string): number {
+  return onTmpfs(dst) ? bs : Math.min(bs, WRITE_PIECE);
+}
+
+/** Whether `dst` goes into a tmpfs (false when that cannot be told). */
+function onTmpfs(dst: string): boolean {
   try {
-    if (statfsSync(dirname(dst)).type === TMPFS_MAGIC) return bs;
+    return statfsSync(dirname(dst)).type === TMPFS_MAGIC;
   } catch {
-    // cannot tell: the safe size
+    return false;
   }
-  return Math.min(bs, WRITE_PIECE);
 }
 
 /** The capacity pipes get for `want`-byte blocks here (F_SETPIPE_SZ; capped by fs.pipe-max-size for non-root), measured once. */
