@@ -233,6 +233,32 @@ describeKernel("hot path", () => {
     }
   });
 
+  kernelTest("forEachCqe takes the CQ tail seen after the last enter; CQEs the SQPOLL thread posts later come with a later call", async () => {
+    using ring = new IoUring(8, { memory: "shared", sqpoll: true, sqThreadIdle: 2000 });
+    const put = (from: number, n: number) => {
+      for (let k = 0; k < n; k++) {
+        const sqe = ring.getSqe()!;
+        prepNop(sqe);
+        sqe.userData = from + k;
+      }
+      ring.submit();
+    };
+    put(0, 2);
+    ring.waitCqeNr(2); // enters (GETEVENTS) unless both are in already
+    put(2, 3); // the poller takes these without an enter of ours
+    await Bun.sleep(20);
+    const seen: number[] = [];
+    const calls: number[] = [];
+    for (let spin = 0; seen.length < 5 && spin < 1000; spin++) {
+      const n = ring.forEachCqe((c) => seen.push(c.userData));
+      if (n > 0) calls.push(n);
+      else await Bun.sleep(1);
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4]); // each once, in order, whichever call it came with
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(ring.cqReady()).toBe(0);
+  });
+
   kernelTest("the SQ tail is published by the submit that enters (no SQPOLL): counters before and after", () => {
     using ring = new IoUring(4, { memory: "shared" });
     for (let k = 0; k < 3; k++) prepNop(ring.getSqe()!);
