@@ -507,10 +507,11 @@ export class IoUring {
   }
 
   /**
-   * The SQ looks full by the cached head: reload the kernel's head and say whether it is still full for an SQE at counter `tail`. With SQPOLL the poller moves
-   * the head at any time — acquire: the slots it consumed are free to refill. Without, only this
-   * ring's own io_uring_enter moves it, and a syscall is a full barrier: a plain read is exact
-   * (as in #flushSq).
+   * The SQ looks full by the cached head: reload the kernel's head and say whether it is still
+   * full for an SQE at counter `tail`. With SQPOLL the poller moves the head at any time —
+   * acquire: the slots it consumed are free to refill. Without, only this ring's own
+   * io_uring_enter moves it, and a syscall is a full barrier: a plain read is exact (as in
+   * #flushSq).
    */
   #sqFull(tail: number): boolean {
     this.#sqConsumed(this.#sqpoll ? loadAcquire(this.sqRing, this.#sqKHead) : this.sqRing[this.#sqKHead]!);
