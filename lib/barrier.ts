@@ -16,7 +16,10 @@
  * - two plain accesses stand in for these where nothing runs concurrently:
  *   without SQPOLL, only this thread's own io_uring_enter reads the SQ tail
  *   (so `ring.ts` stores it plainly, as liburing's __io_uring_flush_sq does)
- *   and only it moves the SQ head (so it is read plainly after the call).
+ *   and only it moves the SQ head (so it is read plainly after the call);
+ * - on x86-64, the CQ tail loaded right after io_uring_enter and the CQ head
+ *   stored after the CQEs were read use plain accesses too
+ *   (`loadAcquireAfterCall`, `storeReleaseAfterReads` below: why they hold).
  *
  * JavaScript has only sequentially-consistent atomics, which are stronger
  * than acquire/release: `Atomics.load` is (at least) an acquire load and
