@@ -135,7 +135,7 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   const u = sqe.u32;
   const i = sqe.i;
   // not fresh from the first word written on, so a throw below (a bad offset or addr) cannot
-  // leave a half-written slot that getSqe() or a later prep would take for a fresh one
+  // leave a half-written slot that a later prep would take for a fresh one
   const fresh = sqe.fresh;
   sqe.fresh = false;
   u[i] = op;
@@ -272,7 +272,7 @@ function futexAddress(futex: Uint32Array | Int32Array): number {
 
 /** Set bits in the SQE's ioprio (u16 at byte 2), where send/recv/accept keep their IORING_* flags. */
 function orIoprio(sqe: Sqe, bits: number): void {
-  sqe.fresh = false; // a word other than fd/user_data: getSqe() must clear the slot whole
+  sqe.fresh = false; // a word other than fd/user_data: no longer known to be 0
   sqe.u32[sqe.i] |= (bits & 0xffff) << 16;
 }
 
@@ -833,7 +833,7 @@ export function prepSendSetAddr(sqe: Sqe, destAddr: ArrayBufferView): void {
   if (!(sqe instanceof Sqe) || sqe.i + 16 > sqe.u32.length) throw badSqe(sqe);
   const addr = addressOf(destAddr);
   if (destAddr.byteLength > 0xffff) throw invalidArgument("destAddr", `addr_len is 16 bits: at most 65535 bytes; got ${destAddr.byteLength}.`, "range");
-  sqe.fresh = false; // it writes addr2 and addr_len: neither prepRw() nor getSqe() may skip them now
+  sqe.fresh = false; // it writes addr2 and addr_len: a later prepRw() may not skip them
   setU64(sqe.u32, sqe.i + SQW.off, addr);
   const j = sqe.i + SQW.fileIndex;
   sqe.u32[j] = (sqe.u32[j]! & 0xffff0000) | (destAddr.byteLength & 0xffff);

@@ -1,10 +1,11 @@
 /**
- * The NOP round trip's hot path against the real kernel: how getSqe() zeroes each slot as it
- * hands it out (three stores for a fresh slot — one only prepNop() or the fd/user_data setters
- * touched — the whole 64 or 128 bytes for any other), across the wrap, with SQPOLL, after a
- * partial submit, on an attached handle; the SQ tail published without a release store when
- * there is no SQPOLL, io_uring_enter through the 32-bit trampoline, and prepRw() skipping the
- * words a fresh slot already holds as zeros — never where they are not.
+ * The NOP round trip's hot path against the real kernel: how getSqe() hands out zeroed slots
+ * (the slots the kernel consumed are cleared in bulk when its head is seen to move: 8-byte
+ * stores for a few slots, fill() for many, split where the ring wraps), 64- and 128-byte SQEs,
+ * with SQPOLL, after a partial submit, on an attached handle; the SQ tail published without a
+ * release store when there is no SQPOLL, io_uring_enter through the 32-bit trampoline, the CQ
+ * tail noted after the enter, and prepRw() skipping the words a fresh slot already holds as
+ * zeros — never where they are not.
  */
 import { expect } from "bun:test";
 import {
