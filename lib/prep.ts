@@ -134,6 +134,10 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
   }
   const u = sqe.u32;
   const i = sqe.i;
+  // not fresh from the first word written on, so a throw below (a bad offset or addr) cannot
+  // leave a half-written slot that a later prep would take for a fresh one
+  const fresh = sqe.fresh;
+  sqe.fresh = false;
   u[i] = op;
   u[i + SQW.fd] = fd;
   // the common small-number cases inline; setU64 for the rest (negative, ≥ 2^32, bigint)
@@ -148,14 +152,11 @@ export function prepRw(op: number, sqe: Sqe, fd: number, addr: number, len: numb
     throw invalidArgument("addr", "Got undefined: a Timespec, IoVecs or buffer argument is missing or of the wrong type.", "type");
   } else setU64(u, i + SQW.addr, addr, "addr");
   u[i + SQW.len] = len;
-  // A slot fresh from getSqe() is all zeros and nothing wrote its op-specific words since: the
-  // zeroes below are already there (liburing ≥ 2.6 splits the work the same way, between
-  // io_uring_initialize_sqe() in get_sqe and a five-field prep_rw). Skipping them saves 7 of
-  // 14 stores per SQE. Any other slot (re-prepped, set by hand, unsafeGetSqe, a test view) gets them.
-  if (sqe.fresh) {
-    sqe.fresh = false;
-    return;
-  }
+  // A fresh slot (see Sqe.fresh) holds zeros in every word below: they are already there
+  // (liburing ≥ 2.6 splits the work the same way, between io_uring_initialize_sqe() in get_sqe
+  // and a five-field prep_rw). Skipping them saves 7 of 14 stores per SQE. Any other slot
+  // (prepped before, set by hand, unsafeGetSqe, a test view) gets them.
+  if (fresh) return;
   u[i + SQW.opFlags] = 0;
   u[i + SQW.bufIndex] = 0;
   u[i + SQW.fileIndex] = 0;
@@ -271,6 +272,7 @@ function futexAddress(futex: Uint32Array | Int32Array): number {
 
 /** Set bits in the SQE's ioprio (u16 at byte 2), where send/recv/accept keep their IORING_* flags. */
 function orIoprio(sqe: Sqe, bits: number): void {
+  sqe.fresh = false; // a word other than fd/user_data: no longer known to be 0
   sqe.u32[sqe.i] |= (bits & 0xffff) << 16;
 }
 
@@ -280,18 +282,19 @@ function setTargetFixedFile(sqe: Sqe, fileIndex: number, name = "fileIndex"): vo
   // 0 means "not direct", so slots are encoded as index + 1; IORING_FILE_INDEX_ALLOC (C's ~0U,
   // also reached as -1) stays as it is.
   const idx = fileIndex >>> 0;
+  sqe.fresh = false;
   sqe.u32[sqe.i + SQW.fileIndex] = idx === IORING_FILE_INDEX_ALLOC ? idx : (idx + 1) >>> 0;
 }
 
 /** Mirrors io_uring_prep_nop(). Linux ≥ 5.1. */
 export function prepNop(sqe: Sqe): void {
-  // A slot fresh from getSqe() is all zeros, and IORING_OP_NOP is 0: of prepRw()'s fields only
-  // fd = -1 is left to write. Anything else (re-prepped, unsafeGetSqe, a test view) takes prepRw().
+  // A fresh slot is all zeros but fd and user_data, and IORING_OP_NOP is 0: of prepRw()'s
+  // fields only fd = -1 is left to write. Anything else (re-prepped, unsafeGetSqe, a test view) takes prepRw().
   // (fresh implies a pool handle of an open ring: close() clears it, so no bounds check here)
   // `fresh === true` only on an Sqe (a plain object passed by mistake has no such field and goes
   // to prepRw(), which names the error); the typeof guard keeps null/undefined there too.
+  // The slot stays fresh: every word but fd and user_data is still zero (see Sqe.fresh).
   if (typeof sqe === "object" && sqe !== null && sqe.fresh === true) {
-    sqe.fresh = false;
     sqe.u32[sqe.i + SQW.fd] = -1;
     return;
   }
@@ -830,6 +833,7 @@ export function prepSendSetAddr(sqe: Sqe, destAddr: ArrayBufferView): void {
   if (!(sqe instanceof Sqe) || sqe.i + 16 > sqe.u32.length) throw badSqe(sqe);
   const addr = addressOf(destAddr);
   if (destAddr.byteLength > 0xffff) throw invalidArgument("destAddr", `addr_len is 16 bits: at most 65535 bytes; got ${destAddr.byteLength}.`, "range");
+  sqe.fresh = false; // it writes addr2 and addr_len: a later prepRw() may not skip them
   setU64(sqe.u32, sqe.i + SQW.off, addr);
   const j = sqe.i + SQW.fileIndex;
   sqe.u32[j] = (sqe.u32[j]! & 0xffff0000) | (destAddr.byteLength & 0xffff);

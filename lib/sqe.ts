@@ -103,9 +103,12 @@ export class Sqe {
   /** @internal keeps a path string's bytes alive until the kernel has read the SQE. */
   keep: unknown = undefined;
   /**
-   * @internal true while the slot is known to be all zeros from getSqe() and untouched since: prepRw()
-   * then skips the op-specific words, and prepNop() writes only fd. Cleared by prepRw() and by every
-   * setter except those of fd and user_data (which every prep writes / no prep touches).
+   * @internal true while every word of the slot but fd and user_data is known to be zero (set by
+   * getSqe(), which hands out zeroed slots): prepRw() then skips the op-specific words, and
+   * prepNop() writes only fd (IORING_OP_NOP is 0), leaving the slot fresh. Cleared by prepRw()
+   * before its first write and by every setter or helper that writes any other word (the setters
+   * of fd and user_data leave it: no prep relies on those being 0). Code that writes `u32` by
+   * hand must clear it, or a prep would take the words it wrote for zeros.
    */
   fresh = false;
   /** @internal the pooled handle of the next slot (a ring links its pool in a circle); itself otherwise */

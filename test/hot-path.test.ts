@@ -1,13 +1,27 @@
 /**
- * The NOP round trip's hot path against the real kernel: how getSqe() zeroes the slots the
- * kernel consumed (8-byte stores for a few slots, fill() for many, split where the ring
- * wraps, 64- and 128-byte SQEs, an attached handle), the SQ tail published without a
- * release store when there is no SQPOLL, io_uring_enter through the 32-bit trampoline, and
- * prepRw() skipping the words a fresh slot already holds as zeros — never where they are not.
+ * The NOP round trip's hot path against the real kernel: how getSqe() hands out zeroed slots
+ * (the slots the kernel consumed are cleared in bulk when its head is seen to move: 8-byte
+ * stores for a few slots, fill() for many, split where the ring wraps), 64- and 128-byte SQEs,
+ * with SQPOLL, after a partial submit, on an attached handle; the SQ tail published without a
+ * release store when there is no SQPOLL, io_uring_enter through the 32-bit trampoline, the CQ
+ * tail noted after the enter, and prepRw() skipping the words a fresh slot already holds as
+ * zeros — never where they are not.
  */
 import { expect } from "bun:test";
-import { IORING_SETUP_SQE128, IoUring, IoVecs, prepNop, prepReadv, prepWrite, type Sqe } from "../lib/index.ts";
+import {
+  IORING_SETUP_SQE128,
+  IoUring,
+  IoVecs,
+  prepNop,
+  prepRead,
+  prepReadv,
+  prepSend,
+  prepSendSetAddr,
+  prepWrite,
+  type Sqe,
+} from "../lib/index.ts";
 import { ioUringEnter } from "../ffi/syscalls.ts";
+import { SQW } from "../lib/sqe.ts";
 import { describeKernel, kernelTest, MEMORY_MODES } from "./helpers.ts";
 
 /** Fill `n` SQEs as NOPs whose every ignored field is dirty, so a slot left unzeroed shows. */
@@ -76,6 +90,174 @@ describeKernel("hot path", () => {
     owner.forEachCqe((c) => seen.push(c.userData));
     expect(seen).toEqual(Array.from({ length: 8 }, (_, k) => 0x700 + k));
     sub.close();
+  });
+
+  /** True when every byte of the slot `sqe` names is 0. */
+  const zeroed = (sqe: Sqe) => Array.from(sqe.bytes()).every((b) => b === 0);
+
+  kernelTest("a slot dirtied by hand comes back zeroed, word by word, the next time getSqe hands it out", () => {
+    using ring = new IoUring(2, { memory: "shared" });
+    for (let lap = 0; lap < 3; lap++) {
+      // every word of both slots dirty, through each way a slot gets written
+      const a = ring.getSqe()!;
+      prepNop(a); // fresh: fd only
+      a.userData = 0xabcdef01 + lap; // fresh still: user_data is cleared by getSqe anyway
+      expect(a.fresh).toBe(true);
+      const b = ring.getSqe()!;
+      prepNop(b);
+      for (const [name, set] of [
+        ["opFlags", (s: Sqe) => (s.opFlags = 0)],
+        ["bufIndex", (s: Sqe) => (s.bufIndex = 0)],
+        ["fileIndex", (s: Sqe) => (s.fileIndex = 0)],
+      ] as const) {
+        set(b);
+        expect(b.fresh, `${name} setter leaves the slot not fresh`).toBe(false);
+      }
+      b.addr3 = 0x11223344; // ignored by NOP, left dirty in the slot
+      b.u32[b.i + SQW.pad2] = 0x55667788; // pad2 by hand (not fresh already: getSqe clears it all)
+      b.userData = 0x77;
+      expect(ring.submitAndWait(2)).toBe(2);
+      expect(ring.forEachCqe(() => {})).toBe(2);
+      const again = [ring.getSqe()!, ring.getSqe()!];
+      expect(again.map((s) => s.i).sort()).toEqual([a.i, b.i].sort());
+      expect(again.map(zeroed), `lap ${lap}`).toEqual([true, true]);
+      // hand them back as valid NOPs for the next lap
+      for (const s of again) prepNop(s);
+      expect(ring.submitAndWait(2)).toBe(2);
+      ring.cqAdvance(ring.cqReady());
+    }
+  });
+
+  kernelTest("a prep that throws half way leaves no slot that passes for fresh", () => {
+    using ring = new IoUring(1, { memory: "shared" });
+    const sqe = ring.getSqe()!;
+    // opcode and fd are written before the bad offset is seen
+    expect(() => prepRead(sqe, 5, new Uint8Array(4), Number.NaN)).toThrow(RangeError);
+    expect(sqe.opcode).not.toBe(0);
+    expect(sqe.fresh).toBe(false);
+    prepNop(sqe); // so this one writes every word, not just fd
+    expect(Array.from(sqe.u32.subarray(sqe.i, sqe.i + 16))).toEqual([0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(ring.submitAndWait(1)).toBe(1);
+    expect(ring.peekCqe()!.res).toBe(0);
+    ring.cqAdvance(1);
+    // and a helper that amends an SQE without prepRw (send_set_addr) makes it not fresh too
+    const s2 = ring.getSqe()!;
+    expect(zeroed(s2)).toBe(true);
+    prepSend(s2, -1, new Uint8Array(1), 0);
+    prepNop(s2); // re-prep: the send's words reset
+    prepSendSetAddr(s2, new Uint8Array(16)); // addr2 and addr_len set on a NOP (ignored by it)
+    expect(s2.fresh).toBe(false);
+    expect(ring.submitAndWait(1)).toBe(1);
+    ring.cqAdvance(1);
+    expect(zeroed(ring.getSqe()!)).toBe(true);
+  });
+
+  kernelTest("SQEs the kernel did not consume (an invalid one stops the submit) stay as they are; consumed ones come back zeroed", () => {
+    using ring = new IoUring(4, { memory: "shared" });
+    const fill = (tag: number, bad: number) => {
+      for (let k = 0; k < 4; k++) {
+        const sqe = ring.getSqe()!;
+        expect(zeroed(sqe), `slot for ${tag + k}`).toBe(true);
+        prepNop(sqe);
+        sqe.userData = tag + k;
+        sqe.addr3 = 0xdeadbeef; // dirty a word NOP ignores
+        if (k === bad) sqe.flags = 0x80; // no such IOSQE_* flag: the kernel fails this SQE and stops there
+      }
+    };
+    fill(0x100, 1);
+    // consumed: the good first one and the failed second one; the last two stay published, unread
+    expect(ring.submit()).toBe(2);
+    let c = ring.counters();
+    expect([c.sqHead, c.sqTail, c.sqeTail]).toEqual([2, 4, 4]);
+    // two free slots now: those the kernel consumed, zeroed as getSqe hands them out
+    const got: Sqe[] = [ring.getSqe()!, ring.getSqe()!];
+    expect(ring.getSqe()).toBeNull(); // the other two are still the kernel's
+    expect(got.map(zeroed)).toEqual([true, true]);
+    for (const [k, s] of got.entries()) {
+      prepNop(s);
+      s.userData = 0x200 + k;
+    }
+    // the unconsumed SQEs go in with the next submit, untouched: their user_data come back
+    expect(ring.submitAndWait(4)).toBe(4);
+    const seen: [number, number][] = [];
+    ring.forEachCqe((cqe) => seen.push([cqe.userData, cqe.res]));
+    expect(seen).toEqual([
+      [0x100, 0],
+      [0x101, -22], // EINVAL: the bad flag
+      [0x102, 0],
+      [0x103, 0],
+      [0x200, 0],
+      [0x201, 0],
+    ]);
+    c = ring.counters();
+    expect([c.sqHead, c.sqTail, c.sqeTail]).toEqual([6, 6, 6]);
+    fill(0x300, -1); // every slot, wrapped, comes back zeroed
+    expect(ring.submitAndWait(4)).toBe(4);
+  });
+
+  kernelTest("with SQPOLL the poller consumes on its own; slots come back zeroed once its head has passed them", async () => {
+    let ring: IoUring;
+    try {
+      ring = new IoUring(4, { memory: "shared", sqpoll: true, sqThreadIdle: 50 });
+    } catch (e) {
+      // SQPOLL needs privileges on old kernels; this machine runs as root on 6.18
+      throw new Error(`SQPOLL ring: ${(e as Error).message}`);
+    }
+    try {
+      let tag = 0x10;
+      for (let round = 0; round < 6; round++) {
+        const n = round % 2 ? 4 : 3; // straddle the wrap
+        for (let k = 0; k < n; k++) {
+          let sqe = ring.getSqe();
+          // the poller may not have passed the slot yet: getSqe reloads its head when the SQ looks full
+          for (let spin = 0; sqe === null && spin < 2000; spin++) {
+            await Bun.sleep(1);
+            sqe = ring.getSqe();
+          }
+          expect(sqe, `round ${round}, SQE ${k}`).not.toBeNull();
+          expect(zeroed(sqe!), `round ${round}, SQE ${k}`).toBe(true);
+          prepNop(sqe!);
+          sqe!.userData = tag++;
+          sqe!.addr3 = 0xfeedface;
+          sqe!.personality = 0;
+        }
+        ring.submit();
+        const seen: number[] = [];
+        for (let spin = 0; seen.length < n && spin < 2000; spin++) {
+          if (ring.cqReady() === 0) ring.waitCqeTimeout(5);
+          ring.forEachCqe((c) => seen.push(c.userData));
+        }
+        expect(seen).toEqual(Array.from({ length: n }, (_, k) => tag - n + k));
+      }
+    } finally {
+      ring.close();
+    }
+  });
+
+  kernelTest("forEachCqe takes the CQ tail seen after the last enter; CQEs the SQPOLL thread posts later come with a later call", async () => {
+    using ring = new IoUring(8, { memory: "shared", sqpoll: true, sqThreadIdle: 2000 });
+    const put = (from: number, n: number) => {
+      for (let k = 0; k < n; k++) {
+        const sqe = ring.getSqe()!;
+        prepNop(sqe);
+        sqe.userData = from + k;
+      }
+      ring.submit();
+    };
+    put(0, 2);
+    ring.waitCqeNr(2); // enters (GETEVENTS) unless both are in already
+    put(2, 3); // the poller takes these without an enter of ours
+    await Bun.sleep(20);
+    const seen: number[] = [];
+    const calls: number[] = [];
+    for (let spin = 0; seen.length < 5 && spin < 1000; spin++) {
+      const n = ring.forEachCqe((c) => seen.push(c.userData));
+      if (n > 0) calls.push(n);
+      else await Bun.sleep(1);
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4]); // each once, in order, whichever call it came with
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(ring.cqReady()).toBe(0);
   });
 
   kernelTest("the SQ tail is published by the submit that enters (no SQPOLL): counters before and after", () => {

@@ -7,7 +7,8 @@
  * against the kernel's SQ head and the 16 SQE words written in place; the SQ tail published
  * with a plain store (no SQPOLL), one io_uring_enter through the same 32-bit trampoline the
  * library uses, each CQE's res read in place after an acquire load of the CQ tail, and the CQ
- * head advanced once with a release store. The ring is set up by IoUring (memory "shared"),
+ * head advanced once with a release store — both through the same lib/barrier.ts helpers the
+ * library's hot path uses (plain accesses on x86-64, Atomics elsewhere). The ring is set up by IoUring (memory "shared"),
  * whose offsets come from `share()`; nothing of the library runs while it is timed.
  *
  * Usage: `bun test/bench/lib/nop-bare.ts BATCH [WARMUP_MS [TIME_MS [CHUNK [ENTRIES]]]]`;
@@ -16,6 +17,7 @@
 import { sys_io_uring_enter_noarg } from "../../../ffi/libc.ts";
 import { NR_io_uring_enter } from "../../../ffi/syscalls.ts";
 import { IORING_ENTER_GETEVENTS, IoUring } from "../../../lib/index.ts";
+import { loadAcquireAfterCall, storeReleaseAfterReads } from "../../../lib/barrier.ts";
 import { CQ_OFF, PARAMS, SQ_OFF, w } from "../../../lib/layout.ts";
 
 /** Median ops/s (and spread) of chunks of `batch`-NOP round trips, measured for `timeMs` after `warmupMs`. */
@@ -57,11 +59,11 @@ export function measureBare(batch: number, warmupMs = 600, timeMs = 800, chunk =
       R[sqKTail] = tail;
       const got = sys_io_uring_enter_noarg(NR_io_uring_enter, fd, batch, batch, IORING_ENTER_GETEVENTS, 0, 0);
       if (got !== batch) throw new Error(`nop-bare: io_uring_enter returned ${got}`);
-      const n = (Atomics.load(R, cqKTail) - head) >>> 0;
+      const n = (loadAcquireAfterCall(R, cqKTail) - head) >>> 0;
       if (n !== batch) throw new Error(`nop-bare: ${n} CQEs ready after waiting for ${batch}`);
       for (let k = 0; k < n; k++) if ((R[cqes + (((head + k) & cqMask) << 2) + 2]! | 0) < 0) failed++;
       head = (head + n) >>> 0;
-      Atomics.store(R, cqKHead, head);
+      storeReleaseAfterReads(R, cqKHead, head);
     }
   };
 
