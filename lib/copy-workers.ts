@@ -14,9 +14,11 @@
  * runs): one worker + the main thread 62–64 ms; two workers, main thread walking only, 70–71 ms;
  * two workers + the main thread 71 ms; one worker alone 86 ms; the main thread alone 83 ms; the
  * in-process ring engine ~130 ms. A standalone prototype of the same design (no copyTree around
- * it: a bare walk, no staging, no summary) took 43–50 ms: what is left is the library's walk
- * (~15 ms of main-thread time before the main thread can copy, cold) and the worker's start-up
- * (~5 ms, while the walk runs).
+ * it: a bare walk, no staging, no summary) took 43–50 ms. The cold call is CPU-bound (~110–118 ms
+ * of CPU in ~57 ms on 2 CPUs: sys ~70–75, user ~45 of which JSC's compiler threads ~15–17), so the
+ * walk's ~15 ms before the main thread copies is mostly waiting for a CPU (the Worker's start-up,
+ * the compiler threads): a getdents64 walk through bun:ffi measured the same as readdirSync (58.1
+ * against 57.6 ms). See the README's copyTree performance paragraph.
  *
  * The protocol (lib/copy-worker-shared.ts): the main thread writes a chunk (≤ 128 names of one
  * directory, the two directory fds — fds are per process, so the workers use them as they are)

@@ -358,6 +358,28 @@ describeKernel("copyTree's small-file engine", () => {
     expect(s.verified).toBe(60);
   });
 
+  test("a directory of 1,500 long names, dot-names (.a, ..b, ..., ....) and UTF-8 names: every entry copied once, under its own name", async () => {
+    const src = fresh("listing");
+    const sub = join(src, "sub");
+    mkdirSync(sub, { recursive: true });
+    const names: string[] = [];
+    // (about 130 KiB of directory entries, over 128 files per chunk: the directory is split between threads)
+    for (let k = 0; k < 1500; k++) names.push(`file-with-a-rather-long-name-to-fill-the-listing-buffer-${String(k).padStart(5, "0")}`);
+    names.push(".a", "..b", "...", "....", "é—名前 ☃", "x");
+    for (const name of names) writeFileSync(join(sub, name), name);
+    mkdirSync(join(src, ".hidden-dir"));
+    writeFileSync(join(src, ".hidden-dir", "y"), "y");
+    const dst = fresh("listing-copy");
+    const s = await copyTree(src, dst);
+    expect(s.errors).toEqual([]);
+    expect(s.files).toBe(names.length + 1);
+    expect(s.dirs).toBe(3);
+    expect(readdirSync(join(dst, "sub")).sort()).toEqual([...names].sort());
+    for (const name of names) expect(readFileSync(join(dst, "sub", name), "utf8")).toBe(name);
+    expect(readFileSync(join(dst, ".hidden-dir", "y"), "utf8")).toBe("y");
+    expect(manifest(dst)).toEqual(manifest(src));
+  });
+
   test("two copies at once each get their own engine and both complete", async () => {
     const a = fresh("twoA");
     const b = fresh("twoB");
