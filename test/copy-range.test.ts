@@ -80,23 +80,46 @@ describe.skipIf(Boolean(unavailable))("copy_file_range on a worker", () => {
     expect(statSync(d).blocks * 512).toBeLessThan(1 * MiB); // still sparse
   });
 
-  test("copyTree sends its files over 64 KiB to the workers, the rest through the ring: the tree is byte-identical", async () => {
+  test("copyTree: dense files up to 16 MiB are copied by the tree's workers, larger ones by the range pool, sparse ones keep their holes: byte-identical", async () => {
     const src = `${out()}.tree`;
     const files: [string, Buffer][] = [
-      ["a.big", randomBytes(9 * MiB)],
-      ["b.big", randomBytes(5 * MiB + 5)],
+      ["a.huge", randomBytes(16 * MiB + 1)], // over the tree workers' limit: the range pool
+      ["b.big", randomBytes(16 * MiB)], // the tree workers' largest
       ["c.mid", randomBytes(64 * 1024 + 1)],
       ["d.small", randomBytes(64 * 1024)],
       ["e.tiny", randomBytes(100)],
     ];
     mkdirSync(src);
     for (const [n, d] of files) writeFileSync(join(src, n), d);
+    const fd = openSync(join(src, "f.sparse"), "w");
+    writeSync(fd, Buffer.from("head"), 0, 4, 0);
+    writeSync(fd, Buffer.from("tail"), 0, 4, 10 * MiB);
+    closeSync(fd);
     const before = rangeStats().jobs;
     const dst = out();
     const s = await copyTree(src, dst);
-    expect(rangeStats().jobs).toBe(before + 3);
-    expect(s.files).toBe(5);
+    expect(rangeStats().jobs).toBe(before + 1);
+    expect(s.files).toBe(6);
     for (const [n, d] of files) expect(readFileSync(join(dst, n)).equals(d)).toBe(true);
+    expect(readFileSync(join(dst, "f.sparse")).equals(readFileSync(join(src, "f.sparse")))).toBe(true);
+    expect(statSync(join(dst, "f.sparse")).blocks * 512).toBeLessThan(MiB);
+  });
+
+  test("copyTree into an existing directory: a large file from a worker goes through a temporary name, and a failing one is reported and removed", async () => {
+    const src = `${out()}.tree2`;
+    mkdirSync(src);
+    const a = randomBytes(3 * MiB);
+    const b = randomBytes(2 * MiB);
+    writeFileSync(join(src, "a"), a);
+    writeFileSync(join(src, "b"), b);
+    const dst = out();
+    mkdirSync(join(dst, "b", "in-the-way"), { recursive: true }); // renameat(tmp, b) fails: EISDIR
+    const s = await copyTree(src, dst, { continueOnError: true });
+    expect(readFileSync(join(dst, "a")).equals(a)).toBe(true);
+    expect(s.errors.length).toBe(1);
+    expect(s.errors[0]!.code).toBe("EISDIR");
+    expect(s.errors[0]!.message).toContain(join(dst, "b"));
+    expect(readdirSync(dst).filter((n) => TMP_NAME.test(n))).toEqual([]);
   });
 
   test("another filesystem (EXDEV from the kernel): the copy falls back to the ring and is byte-identical", async () => {

@@ -1227,7 +1227,9 @@ describeKernel("verify, progress, abort", () => {
     const calls: CopyProgress[] = [];
     const dst = fresh();
     const s = await cpTree(tree, dst, { onProgress: (p) => calls.push({ ...p }), progressInterval: 0, blockSize: 256 * 1024 });
-    expect(calls.length).toBeGreaterThan(5);
+    // at least one call while data moved, besides the first and the last (files up to 16 MiB are
+    // copied whole by the tree's workers, so the calls come per file or per chunk of files)
+    expect(calls.length).toBeGreaterThanOrEqual(3);
     for (let k = 1; k < calls.length; k++) {
       expect(calls[k]!.bytes).toBeGreaterThanOrEqual(calls[k - 1]!.bytes);
       expect(calls[k]!.files).toBeGreaterThanOrEqual(calls[k - 1]!.files);
