@@ -215,21 +215,9 @@ function copyLarge(w: Views, src: number, dfd: number, staged: boolean, f: numbe
     }
     done += n;
   }
-  let r = closeFd(src);
+  const r = closeFd(src);
   if (res === R_COPIED && r < 0) res = fail(S_CLOSE_SRC, -r);
-  if (res === R_COPIED && ctl[C_FSYNC] === 1) {
-    r = fsyncFd(dst);
-    if (r < 0) res = fail(S_FSYNC, -r);
-  }
-  r = closeFd(dst);
-  if (res === R_COPIED && r < 0) res = fail(S_CLOSE_TMP, -r);
-  if (res === R_COPIED && !staged) {
-    const noClobber = ctl[C_NOCLOBBER] === 1;
-    r = renameat2Sync(dfd, d.addr, dfd, nameAddr, noClobber ? RENAME_NOREPLACE : 0);
-    if (r < 0) res = r === -EEXIST && noClobber ? R_SKIPPED : fail(S_RENAME, -r);
-  }
-  if (res !== R_COPIED) unlinkatSync(dfd, d.addr, 0);
-  return res;
+  return settle(ctl, res, dst, dfd, d.addr, nameAddr, staged);
 }
 
 /** Copy one file (index f of the shared file arrays); returns its result word. */
@@ -267,17 +255,9 @@ function copyOne(w: Views, sfd: number, dfd: number, staged: boolean, f: number,
   if (n < 0) return fail(S_READ, -n);
   if (n !== size) return R_RETRY; // changed under the copy: the general path copies what is there
   if (r < 0) return fail(S_CLOSE_SRC, -r);
-  // the destination: the final name in a staged directory, else a temporary name beside it
-  let destAddr = nameAddr;
-  if (!staged) {
-    const len = nameLen;
-    tmp[0] = 0x2e; // "."
-    tmp.set(w.names.subarray(at, at + len), 1);
-    const tail = encoder.encodeInto(`.bun-uring-${process.pid}-${seq}.tmp`, tmp.subarray(1 + len, tmp.length - 1)).written;
-    tmp[1 + len + tail] = 0;
-    if (1 + len + tail > 255) return fail(S_OPEN_TMP, ENAMETOOLONG);
-    destAddr = tmpAddr;
-  }
+  const d = destOf(w, f, seq, staged);
+  if ("res" in d) return d.res;
+  const destAddr = d.addr;
   storeShared(w.res, f, R_STARTED);
   const dst = openatSync(dfd, destAddr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, preserveMode ? perm : mode & 0o777);
   if (dst < 0) return fail(S_OPEN_TMP, -dst);
@@ -293,6 +273,16 @@ function copyOne(w: Views, sfd: number, dfd: number, staged: boolean, f: number,
     if (wrote < 0) res = fail(S_WRITE, -wrote);
     else if (wrote !== size) res = R_RETRY; // a short write: the general path reports why
   }
+  return settle(ctl, res, dst, dfd, destAddr, nameAddr, staged);
+}
+
+/**
+ * The end of a file whose data step gave `res`: [fsync,] close the destination, rename it into
+ * place outside a staged directory; what failed leaves no file behind (the temporary, or the
+ * final name inside a staged directory). The file's result word.
+ */
+function settle(ctl: Int32Array, res: number, dst: number, dfd: number, destAddr: number, nameAddr: number, staged: boolean): number {
+  let r: number;
   if (res === R_COPIED && ctl[C_FSYNC] === 1) {
     r = fsyncFd(dst);
     if (r < 0) res = fail(S_FSYNC, -r);
@@ -304,7 +294,6 @@ function copyOne(w: Views, sfd: number, dfd: number, staged: boolean, f: number,
     r = renameat2Sync(dfd, destAddr, dfd, nameAddr, noClobber ? RENAME_NOREPLACE : 0);
     if (r < 0) res = r === -EEXIST && noClobber ? R_SKIPPED : fail(S_RENAME, -r);
   }
-  // what failed leaves no file behind: the temporary, or the final name inside a staged directory
   if (res !== R_COPIED) unlinkatSync(dfd, destAddr, 0);
   return res;
 }
@@ -384,7 +373,7 @@ export function runWorker(w: Views, id: number, post: (seq: number) => void): vo
  * ~85 % syscalls. Measured on the 10,000 × 4 KiB tree on tmpfs, cold call, 10 interleaved rounds:
  * 55.8 ms median (min 53.3) against 57.6 (55.8) without, `cp -r` 72.0 (68.9). DFG still compiles them.
  */
-for (const f of [copyOne, copyChunk, statxSync, openatSync, readFd, writeFd, closeFd, renameat2Sync]) noFTL(f as (...a: unknown[]) => unknown);
+for (const f of [copyOne, copyLarge, settle, copyChunk, statxSync, openatSync, readFd, writeFd, closeFd, renameat2Sync]) noFTL(f as (...a: unknown[]) => unknown);
 
 /** Views over the shared state, with the name arena's address. */
 export function attach(s: SharedState): Views {
