@@ -47,7 +47,7 @@ describe("zod is loaded only when something is validated", () => {
     const script = `import * as B from ${JSON.stringify(`${REPO}/lib/index.ts`)};
 ${body}
 console.log(Object.keys(require.cache).some((k) => k.includes("/node_modules/zod/")));`;
-    const p = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe", timeout: 20_000 });
+    const p = Bun.spawnSync([process.execPath, "-e", script], { cwd: REPO, stderr: "pipe", timeout: 20_000 });
     if (p.exitCode !== 0) throw new Error(`child failed: ${p.stderr.toString()}`);
     return p.stdout.toString().trim().split("\n").at(-1) === "true";
   }
@@ -63,5 +63,16 @@ await B.copyFile(d + "/a", d + "/b");
 require("node:fs").rmSync(d, { recursive: true });`;
     expect(zodLoaded(plain)).toBe(false);
     expect(zodLoaded("new B.Uring({ entries: 8 }).close();")).toBe(true);
+  });
+  kernelTest("a program that imports zod itself shares it with bun-uring: one copy, not the CommonJS build beside the ESM one", () => {
+    const script = `import { z } from "zod";
+import * as B from ${JSON.stringify(`${REPO}/lib/index.ts`)};
+z.string().parse("x");
+new B.Uring({ entries: 8 }).close();
+const files = Object.keys(require.cache).filter((k) => k.endsWith("/node_modules/zod/index.js") || k.endsWith("/node_modules/zod/index.cjs")).map((k) => k.split("/").at(-1));
+console.log(JSON.stringify(files));`;
+    const p = Bun.spawnSync([process.execPath, "-e", script], { cwd: REPO, stderr: "pipe", timeout: 20_000 });
+    expect(p.stderr.toString()).toBe("");
+    expect(JSON.parse(p.stdout.toString().trim())).toEqual(["index.js"]);
   });
 });
