@@ -35,9 +35,19 @@ export const K_STAGED = 3;
 export const K_OWNER = 4;
 export const K_SEQ = 5;
 export const K_TMPSEQ = 6;
-/** Written by the worker when the chunk is done: files copied (R_COPIED), and their bytes (< 2^31: ≤ 128 × 64 KiB). */
+/**
+ * Written by the worker when the chunk is done: files copied (R_COPIED), and their bytes — up to
+ * CHUNK_FILES × WORKER_MAX_FILE = 2 GiB, past an Int32's range: read it unsigned (`>>> 0`).
+ */
 export const K_COPIED = 7;
 export const K_BYTES = 8;
+
+/**
+ * The largest file a worker copies (dense files over 64 KiB by copy_file_range, lib/copy-worker-core.ts);
+ * larger ones go to the main thread's general path. A file's size fits its Int32 word, and a
+ * chunk's bytes (K_BYTES) fit 32 bits unsigned.
+ */
+export const WORKER_MAX_FILE = 16 * 1024 * 1024;
 
 // ctl words
 /** Chunks published (free-running). */

@@ -353,7 +353,7 @@ export class WorkerPool implements Engine {
     const copied = crashed ? -1 : loadShared(v.chunks, slot * CHUNK_WORDS + K_COPIED); // acquire
     if (copied === ch.count && host.copiedRun) {
       // the common case: every file copied — one call for the chunk
-      const bytes = v.chunks[slot * CHUNK_WORDS + K_BYTES]!;
+      const bytes = v.chunks[slot * CHUNK_WORDS + K_BYTES]! >>> 0; // unsigned: up to 2 GiB (see K_BYTES)
       host.sized(bytes);
       host.copiedRun(b, ch.k0, ch.count, bytes);
     } else for (let j = 0; j < ch.count; j++) {

@@ -7,10 +7,11 @@
  * error or abort, and the event loop kept running. And copyFile's block path for a dense file
  * (splice chains through pipes), with small blocks.
  */
-import { afterAll, expect } from "bun:test";
+import { afterAll, describe, expect, test as kernelFreeTest } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { closeCopyWorkers, unsafeCopyWorkerHooks } from "../lib/copy-workers.ts";
+import { CHUNK_FILES, WORKER_MAX_FILE } from "../lib/copy-worker-shared.ts";
 import { copyFile, copyTree, Uring, type CopySummary } from "../lib/index.ts";
 import { caught, describeKernel, kernelTest as test, prng, tempDir, unavailable, withTmpfs } from "./helpers.ts";
 
@@ -585,5 +586,16 @@ describeKernel("copyFile's splice path", () => {
     }
     expect(ticksAtEnd).toBeGreaterThan(0);
     expect(readFileSync(join(dir, "copy")).equals(readFileSync(join(dir, "big")))).toBe(true);
+  });
+});
+
+describe("copy workers' shared words (kernel-free)", () => {
+  kernelFreeTest("a chunk's byte count fits its word read unsigned, even when every file is as large as a worker takes", () => {
+    const most = CHUNK_FILES * WORKER_MAX_FILE;
+    expect(most).toBeLessThan(2 ** 32);
+    expect(WORKER_MAX_FILE).toBeLessThan(2 ** 31); // a file's size word is an Int32
+    const word = new Int32Array(1);
+    word[0] = most; // what copyChunk stores
+    expect(word[0]! >>> 0).toBe(most); // what the main thread reads back
   });
 });
