@@ -1,6 +1,6 @@
 /**
- * copy_file_range(2) (and fallocate(2)) for the copy worker threads (lib/copy-range-worker.ts), in a libc binding of
- * its own: a Worker loads every module afresh, and dlopen's per-symbol trampolines are most of a
+ * copy_file_range(2) and fallocate(2) for the copy worker threads (lib/copy-range-worker.ts,
+ * lib/copy-worker-core.ts), in a libc binding of its own: a Worker loads every module afresh, and dlopen's per-symbol trampolines are most of a
  * worker's start-up — with ffi/libc.ts's ~25 symbols a worker took ~7 ms to come up, with these two
  * ~3.5 ms. Same conventions as ffi/syscalls.ts: ≥ 0, or -errno read right after the call.
  */
@@ -23,17 +23,17 @@ const errnoLocation = lib.symbols.__errno_location();
 if (!errnoLocation) throw new Error("bun-uring: __errno_location() returned NULL");
 const errnoPtr = errnoLocation as Pointer;
 
-/**
- * copy_file_range(2): the bytes copied (0 at the source's EOF), or -errno. `offIn`/`offOut` are the
- * addresses of 64-bit offsets the kernel reads and advances. It blocks for as long as the kernel
- * copies: call it on a worker thread, never on the event loop's.
- */
 /** fallocate(2): 0 or -errno. */
 export function fallocate(fd: number, mode: number, offset: number, len: number): number {
   const r = lib.symbols.fallocate(fd, mode, offset, len);
   return r < 0 ? -read.i32(errnoPtr, 0) : r;
 }
 
+/**
+ * copy_file_range(2): the bytes copied (0 at the source's EOF), or -errno. `offIn`/`offOut` are the
+ * addresses of 64-bit offsets the kernel reads and advances (0: NULL, the file positions). It
+ * blocks for as long as the kernel copies: call it on a worker thread, never on the event loop's.
+ */
 export function copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number, flags: number): number {
   const r = Number(lib.symbols.copy_file_range(fdIn, offIn as Pointer, fdOut, offOut as Pointer, len, flags));
   return r < 0 ? -read.i32(errnoPtr, 0) : r;

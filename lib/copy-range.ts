@@ -18,12 +18,10 @@
  */
 import { cpus } from "node:os";
 import type { RangeJobMessage } from "./copy-range-worker.ts";
+import { rangeRefused } from "./copy-worker-shared.ts";
 
 /** The most bytes one copy_file_range call is asked for: a stop request waits for one chunk at most (~5 ms). */
 export const RANGE_CHUNK = 16 * 1024 * 1024;
-
-/** Errnos that say "not for this pair of files" (another filesystem, a file type or flag the call refuses). */
-const UNSUPPORTED = new Set([-18 /* EXDEV */, -22 /* EINVAL */, -95 /* EOPNOTSUPP */, -38 /* ENOSYS */, -9 /* EBADF */]);
 
 /** How a range job ended. `copied` bytes from `offset` are in place in every case. */
 export type RangeResult =
@@ -85,7 +83,7 @@ function spawn(): Slot | null {
       const errno = m.errno!;
       // refused (even part-way, which a filesystem may do for a range it cannot take): the caller
       // goes on from `copied` another way
-      job.resolve(UNSUPPORTED.has(errno) ? { end: "unsupported", copied } : { end: "error", copied, errno });
+      job.resolve(rangeRefused(errno) ? { end: "unsupported", copied } : { end: "error", copied, errno });
     } else {
       job.resolve({ end: m.end, copied });
     }

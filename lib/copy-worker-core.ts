@@ -51,6 +51,8 @@ import {
   CHUNK_NAME_BYTES,
   K_BYTES,
   WORKER_MAX_FILE,
+  rangeRefused,
+  writeSideErrno,
   K_COPIED,
   K_COUNT,
   K_DST,
@@ -82,13 +84,6 @@ const MAX_FILE = 64 * 1024;
 // the pair): one call, no trip through the main thread's general path. Larger ones go there
 // (lib/copy-range.ts: progress and abort between 16 MiB calls). Measured on the bench's mixed tree
 // (2,000 files, 384 of them 64 KiB – 8 MiB): 108–128 ms → 88–92 ms on tmpfs.
-const EXDEV = 18;
-const EINVAL = 22;
-const ENOSYS = 38;
-const EOPNOTSUPP = 95;
-const ENOSPC = 28;
-const EFBIG = 27;
-const EDQUOT = 122;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
 const O_RDONLY = 0;
@@ -181,12 +176,12 @@ function copyLarge(w: Views, src: number, dfd: number, staged: boolean, f: numbe
     let n: number;
     if (kernel) {
       n = copyFileRange(src, 0, dst, 0, want, 0);
-      if (n < 0 && (n === -EXDEV || n === -EINVAL || n === -ENOSYS || n === -EOPNOTSUPP)) {
+      if (n < 0 && rangeRefused(n)) {
         kernel = false; // the file positions are where the last call left them
         continue;
       }
       if (n < 0) {
-        res = fail(n === -ENOSPC || n === -EFBIG || n === -EDQUOT ? S_WRITE : S_READ, -n);
+        res = fail(writeSideErrno(n) ? S_WRITE : S_READ, -n);
         break;
       }
     } else {

@@ -126,6 +126,26 @@ export function makeSharedState(): SharedState {
   };
 }
 
+// ---------------------------------------------------------------- copy_file_range's answers
+// Read the same way by both kinds of copy worker: the tree's (lib/copy-worker-core.ts) and the
+// large-file pool's (lib/copy-range.ts, on the main thread).
+
+/**
+ * Whether copy_file_range(2) failed with `errno` (either sign) because it will not take this pair
+ * of files — another filesystem, a file or flag it refuses, no such call — so the copy goes on from
+ * where it stopped another way (read/write, or the ring's splices).
+ */
+export function rangeRefused(errno: number): boolean {
+  const e = Math.abs(errno);
+  return e === 18 /* EXDEV */ || e === 22 /* EINVAL */ || e === 95 /* EOPNOTSUPP */ || e === 38 /* ENOSYS */ || e === 9; /* EBADF */
+}
+
+/** Whether `errno` (either sign) is the destination's: it is reported as a write's, like every other copy path's. */
+export function writeSideErrno(errno: number): boolean {
+  const e = Math.abs(errno);
+  return e === 28 /* ENOSPC */ || e === 27 /* EFBIG */ || e === 122; /* EDQUOT */
+}
+
 /** Typed views over a SharedState (each thread makes its own). */
 export function viewsOf(s: SharedState) {
   return {

@@ -54,6 +54,7 @@ import {
   STATX_BTIME,
 } from "./constants.ts";
 import { copyRange } from "./copy-range.ts";
+import { writeSideErrno } from "./copy-worker-shared.ts";
 import { type Engine, type EngineBatch, type EngineHost, giveEngine, nextTmpSeq, takeEngine } from "./copy-engine.ts";
 import { abortError, ERRNO, invalidArgument, UringError, withPath, withPathAsync } from "./errors.ts";
 import { addressOf, addressOfOwned } from "./memory.ts";
@@ -893,8 +894,9 @@ class Copier {
     const srcFlags = O_RDONLY | (this.o.dereference ? 0 : O_NOFOLLOW);
     // A file for copy_file_range on a worker (#copyRange): its opens, closes and rename are direct
     // syscalls (microseconds on a local filesystem, next to milliseconds of copy), so copyFile of
-    // a large file never makes a ring (~10 ms of a cold call). Not with a caller's ring.
-    const direct = this.#walkSync && this.#rangeFile(st);
+    // a large file never makes a ring (~10 ms of a cold call). Never with a caller's ring, which
+    // turns copyFileRange off.
+    const direct = this.#rangeFile(st);
     const opened = direct
       ? [settleNow(() => openNow(src, srcFlags)), settleNow(() => openNow(tmp, O_WRONLY | O_CREAT | O_EXCL, mode))]
       : await Promise.allSettled([this.io.openFd(src, srcFlags), this.io.openFd(tmp, O_WRONLY | O_CREAT | O_EXCL, mode)]);
@@ -1099,8 +1101,7 @@ class Copier {
     this.#check();
     if (r.end === "error") {
       // the write side's errors as a write's, like every other path (ENOSPC: no space left on device, write 'dst')
-      const write = r.errno === -28 || r.errno === -27 || r.errno === -122; // ENOSPC, EFBIG, EDQUOT
-      throw new UringError(r.errno, write ? "write" : "copy_file_range", { path: dst });
+      throw new UringError(r.errno, writeSideErrno(r.errno) ? "write" : "copy_file_range", { path: dst });
     }
     if (r.end === "unsupported") return r.copied > 0 ? r.copied : null;
     return r.copied;
