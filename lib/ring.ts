@@ -228,9 +228,8 @@ export class IoUring {
   readonly #cqePool: Cqe[];
   /** The one handle forEachCqe() moves from CQE to CQE (valid only during the callback). */
   readonly #cqeCursor: Cqe;
-  /** Word index of CQE slot 0 in `cqRing`, and log2 of the words per CQE (2, or 3 with CQE32). */
+  /** Word index of CQE slot 0 in `cqRing`. */
   readonly #cqes: number;
-  readonly #cqeShift: number;
   /** Words per CQE (4, or 8 with CQE32), and the word index just past the last CQE. */
   readonly #cqeWords: number;
   readonly #cqesEnd: number;
@@ -331,7 +330,6 @@ export class IoUring {
     this.#cqePool = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.cqRing, cqes + i * cqeWords));
     this.#cqeCursor = new Cqe(this.cqRing, cqes);
     this.#cqes = cqes;
-    this.#cqeShift = cqeWords === 8 ? 3 : 2;
     this.#cqeWords = cqeWords;
     this.#cqesEnd = cqes + this.cqEntries * cqeWords;
     this.#waitArgAddr = addressOf(this.#waitArg);
@@ -849,7 +847,7 @@ export class IoUring {
     const end = this.#cqesEnd;
     const step = this.#cqeWords;
     // the word index of the head's CQE, stepped on and wrapped at the end of the array
-    let i = base + ((this.#cqHead & this.#cqMask) << this.#cqeShift);
+    let i = base + (this.#cqHead & this.#cqMask) * step;
     let k = 0;
     try {
       while (k < ready) {
@@ -876,11 +874,6 @@ export class IoUring {
         throw invalidArgument("n", `Expected an integer from 0 to cqReady() (${this.cqReady()}); got ${n}.`, "range");
       }
     }
-    this.#cqAdvanceBy(n);
-  }
-
-  /** Move the CQ head on by `n` (an integer, at most the CQEs ready): the part of cqAdvance() after its checks. */
-  #cqAdvanceBy(n: number): void {
     if (n === 0) return;
     const head = add32(this.#cqHead, n);
     this.#cqHead = head;

@@ -869,8 +869,8 @@ export class Uring {
 
   /**
    * Queue raw operations as one chain of linked SQEs (IOSQE_IO_LINK, or IOSQE_IO_HARDLINK with
-   * `hard`), submitted together. Each step's `done` gets its own CQE (IOSQE_CQE_SKIP_SUCCESS is dropped, as in enqueue()); a failed soft link completes
-   * the later steps with −ECANCELED.
+   * `hard`), submitted together. Each step's `done` gets its own CQE (IOSQE_CQE_SKIP_SUCCESS is
+   * dropped, as in enqueue()); a failed soft link completes the later steps with −ECANCELED.
    */
   enqueueLinked(
     steps: { prep: (sqe: Sqe) => void; done: (res: number, flags: number) => void; keep?: unknown }[],
